@@ -1,0 +1,63 @@
+"""The matching engine: a pure, in-memory price-time priority order book.
+
+Import the engine from here; nothing in this package touches Django or I/O except
+the app wiring and the per-pair registry that live beside it.
+"""
+
+from matching.engine import (
+    BUY,
+    CANCELED,
+    EXPIRE_BOTH,
+    EXPIRE_MAKER,
+    EXPIRE_TAKER,
+    EXPIRED,
+    EXPIRED_IN_MATCH,
+    FILLED,
+    FOK,
+    GTC,
+    INVALID_PRICE,
+    INVALID_QTY,
+    IOC,
+    LIMIT,
+    LIMIT_MAKER,
+    MARKET,
+    MAX_PRICE,
+    NEW,
+    PARTIALLY_FILLED,
+    REJECTED,
+    SELL,
+    STP_NONE,
+    WOULD_TAKE,
+    NewOrder,
+    OrderBook,
+    PlaceResult,
+)
+
+__all__ = [
+    "BUY",
+    "CANCELED",
+    "EXPIRED",
+    "EXPIRED_IN_MATCH",
+    "EXPIRE_BOTH",
+    "EXPIRE_MAKER",
+    "EXPIRE_TAKER",
+    "FILLED",
+    "FOK",
+    "GTC",
+    "INVALID_PRICE",
+    "INVALID_QTY",
+    "IOC",
+    "LIMIT",
+    "LIMIT_MAKER",
+    "MARKET",
+    "MAX_PRICE",
+    "NEW",
+    "PARTIALLY_FILLED",
+    "REJECTED",
+    "SELL",
+    "STP_NONE",
+    "WOULD_TAKE",
+    "NewOrder",
+    "OrderBook",
+    "PlaceResult",
+]

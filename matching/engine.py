@@ -1,0 +1,708 @@
+"""A price-time priority limit order book for one symbol, with Binance Spot semantics.
+
+Pure and deterministic: no I/O, no clock, no randomness, no floats. The caller owns
+concurrency (one book is used by one thread at a time, under the pair lock) and
+persistence (results are values it writes down; ``upsert``/``remove`` bring the book
+in line with what was written).
+
+Layout, chosen for CPython speed rather than elegance:
+
+* an order resting on the book is a 4-item list ``[remaining, order_id, owner,
+  level]``, found by id through ``_index``;
+* a price level is a 6-item list ``[total, count, queue, price, dead, side]``:
+  ``total`` lots and ``count`` orders are kept exact on every change, ``queue`` is a
+  deque of orders in order_id order, ``dead`` counts the cancelled orders still in
+  the queue (tombstones, ``remaining == 0``) that matching skips and that are purged
+  once they outnumber the live ones;
+* each side keeps its levels in a dict by key (``price`` for asks, ``-price`` for
+  bids, so the best level has the smallest key on both sides) and the keys in a
+  binary heap. A level emptied away from the top of the heap leaves its key behind
+  as *stale* (recorded in ``stale``) instead of paying a linear removal; stale keys
+  are popped when they reach the top and the heap is rebuilt when they outnumber the
+  live levels. The top of each heap is always a live level, so the best prices,
+  depth and every observable total are exact at all times.
+
+Costs: placing or matching is O(log L) per level created or consumed (L = price
+levels) plus O(1) per maker filled; cancel is O(1) amortised and never scans a
+level; ``depth(n)`` walks the heap in O(n log n); nothing grows with the number of
+resting orders.
+
+Self-trade prevention follows the taker's mode. FOK is decided before anything is
+touched: own makers (when the taker's mode is not NONE) never count as fillable,
+and under EXPIRE_TAKER or EXPIRE_BOTH an own maker met before the quantity is
+reached makes the order unfillable, so a FOK order either fills in full or expires
+with no fill, no maker expired and the book untouched.
+"""
+
+from __future__ import annotations
+
+from bisect import bisect_right
+from collections import deque
+from collections.abc import Iterator
+from heapq import heapify, heappop, heappush
+from itertools import islice
+
+from matching.contract import (
+    BUY,
+    CANCELED,
+    EXPIRE_BOTH,
+    EXPIRE_MAKER,
+    EXPIRE_TAKER,
+    EXPIRED,
+    EXPIRED_IN_MATCH,
+    FILLED,
+    FOK,
+    GTC,
+    INVALID_PRICE,
+    INVALID_QTY,
+    IOC,
+    LIMIT,
+    LIMIT_MAKER,
+    MARKET,
+    MAX_PRICE,
+    NEW,
+    PARTIALLY_FILLED,
+    REJECTED,
+    SELL,
+    STP_MODES,
+    STP_NONE,
+    TIME_IN_FORCES,
+    WOULD_TAKE,
+    NewOrder,
+    PlaceResult,
+    make_result,
+)
+
+__all__ = [
+    "BUY",
+    "CANCELED",
+    "EXPIRED",
+    "EXPIRED_IN_MATCH",
+    "EXPIRE_BOTH",
+    "EXPIRE_MAKER",
+    "EXPIRE_TAKER",
+    "FILLED",
+    "FOK",
+    "GTC",
+    "IOC",
+    "LIMIT",
+    "LIMIT_MAKER",
+    "MARKET",
+    "NEW",
+    "PARTIALLY_FILLED",
+    "REJECTED",
+    "SELL",
+    "STP_NONE",
+    "MAX_PRICE",
+    "INVALID_PRICE",
+    "INVALID_QTY",
+    "WOULD_TAKE",
+    "NewOrder",
+    "OrderBook",
+    "PlaceResult",
+]
+
+# Larger than any key a level can have (keys are +-price, price <= MAX_PRICE).
+_NO_LIMIT = MAX_PRICE + 1
+
+# How a taking pass ended.
+_EXHAUSTED = 0  # nothing more on the book within the limit price
+_DONE = 1  # quantity filled, or the quote budget cannot pay for one more lot
+_SELF_TRADE = 2  # self-trade prevention expired the taker
+
+# Purge thresholds for lazy deletion: small enough to bound memory, large enough
+# that the purge cost is spread over many commands.
+_STALE_SLACK = 64
+_DEAD_SLACK = 16
+
+OrderTuple = tuple[int, int, str, int, int]
+
+
+class _Side:
+    """One side of the book: levels by key and a heap of keys (see module doc)."""
+
+    __slots__ = ("name", "sign", "levels", "heap", "stale")
+
+    def __init__(self, name: str, sign: int) -> None:
+        self.name = name
+        self.sign = sign
+        self.levels: dict[int, list] = {}
+        self.heap: list[int] = []
+        self.stale: set[int] = set()
+
+    def drop_top(self) -> None:
+        """Pop the top key, whose level was just removed, and any stale keys above."""
+        heap = self.heap
+        levels = self.levels
+        heappop(heap)
+        while heap and heap[0] not in levels:
+            self.stale.remove(heappop(heap))
+
+    def walk(self, limit_key: int = _NO_LIMIT) -> Iterator[list]:
+        """Yield live levels best first, up to ``limit_key``, without touching them.
+
+        A best-first search over the heap's tree: O(k log k) for k nodes visited.
+        """
+        heap = self.heap
+        levels = self.levels
+        size = len(heap)
+        if not size:
+            return
+        frontier = [(heap[0], 0)]
+        while frontier:
+            key, i = heappop(frontier)
+            if key > limit_key:
+                return
+            level = levels.get(key)
+            if level is not None:
+                yield level
+            child = 2 * i + 1
+            if child < size:
+                heappush(frontier, (heap[child], child))
+                child += 1
+                if child < size:
+                    heappush(frontier, (heap[child], child))
+
+
+class OrderBook:
+    """The resting orders of one symbol and the rules that match new ones.
+
+    Not thread-safe: the caller serialises every call for a book (the pair lock).
+    Methods never raise for business outcomes; ``ValueError`` means the caller broke
+    the contract (unknown enum, an order id that is already resting, an upsert that
+    cannot rest).
+    """
+
+    __slots__ = ("_bids", "_asks", "_index")
+
+    def __init__(self) -> None:
+        self._bids = _Side(BUY, -1)
+        self._asks = _Side(SELL, 1)
+        self._index: dict[int, list] = {}
+
+    # ------------------------------------------------------------------ commands
+
+    def place(self, cmd: NewOrder) -> PlaceResult:
+        """Match ``cmd`` against the book and rest what its type and tif allow.
+
+        The caller guarantees ``cmd.order_id`` is new (greater than the ids before
+        it); an id that is resting right now raises ``ValueError``. A remainder that
+        rests is queued at its place by order_id within its level.
+        """
+        order_id = cmd.order_id
+        if order_id in self._index:
+            raise ValueError(f"order {order_id} is already on the book")
+        side = cmd.side
+        if side == BUY:
+            own = self._bids
+            opp = self._asks
+        elif side == SELL:
+            own = self._asks
+            opp = self._bids
+        else:
+            raise ValueError(f"unknown side {side!r}")
+        order_type = cmd.type
+        tif = cmd.tif
+        stp = cmd.stp
+        if tif not in TIME_IN_FORCES:
+            raise ValueError(f"unknown time in force {tif!r}")
+        if stp not in STP_MODES:
+            raise ValueError(f"unknown self-trade prevention mode {stp!r}")
+        fills: list = []
+        expired: list = []
+
+        if order_type == LIMIT:
+            price = cmd.price
+            qty = cmd.qty
+            if qty <= 0 or cmd.quote_qty:
+                return make_result(
+                    order_id, REJECTED, 0, 0, 0, fills, expired, INVALID_QTY
+                )
+            if price <= 0 or price > MAX_PRICE:
+                return make_result(
+                    order_id, REJECTED, 0, 0, 0, fills, expired, INVALID_PRICE
+                )
+            limit_key = price * opp.sign
+            heap = opp.heap
+            if not heap or heap[0] > limit_key:
+                if tif == GTC:
+                    self._rest(own, order_id, cmd.owner, price, qty)
+                    return make_result(order_id, NEW, 0, 0, qty, fills, expired, None)
+                return make_result(order_id, EXPIRED, 0, 0, 0, fills, expired, None)
+            if tif == FOK and not self._fillable(opp, limit_key, qty, cmd.owner, stp):
+                return make_result(order_id, EXPIRED, 0, 0, 0, fills, expired, None)
+            if stp == STP_NONE:
+                left, quote = self._take(opp, limit_key, qty, fills)
+                outcome = _DONE if not left else _EXHAUSTED
+            else:
+                done, quote, outcome = self._take_checked(
+                    opp, limit_key, qty, 0, cmd.owner, stp, fills, expired
+                )
+                left = qty - done
+            done = qty - left
+            if not left:
+                return make_result(
+                    order_id, FILLED, done, quote, 0, fills, expired, None
+                )
+            if outcome == _SELF_TRADE:
+                status = EXPIRED_IN_MATCH
+            elif tif == GTC:
+                self._rest(own, order_id, cmd.owner, price, left)
+                status = PARTIALLY_FILLED if done else NEW
+                return make_result(
+                    order_id, status, done, quote, left, fills, expired, None
+                )
+            else:
+                status = EXPIRED
+            return make_result(order_id, status, done, quote, 0, fills, expired, None)
+
+        if order_type == MARKET:
+            qty = cmd.qty
+            budget = cmd.quote_qty
+            if qty < 0 or budget < 0 or (qty == 0) == (budget == 0):
+                return make_result(
+                    order_id, REJECTED, 0, 0, 0, fills, expired, INVALID_QTY
+                )
+            if qty and stp == STP_NONE:
+                left, quote = self._take(opp, _NO_LIMIT, qty, fills)
+                done = qty - left
+                status = EXPIRED if left else FILLED
+                return make_result(
+                    order_id, status, done, quote, 0, fills, expired, None
+                )
+            done, quote, outcome = self._take_checked(
+                opp, _NO_LIMIT, qty, budget, cmd.owner, stp, fills, expired
+            )
+            if outcome == _SELF_TRADE:
+                status = EXPIRED_IN_MATCH
+            elif outcome == _DONE and done:
+                # By lots, _DONE means all lots filled; by quote, that the budget
+                # left cannot pay for one lot at the next maker's price.
+                status = FILLED
+            else:
+                status = EXPIRED
+            return make_result(order_id, status, done, quote, 0, fills, expired, None)
+
+        if order_type == LIMIT_MAKER:
+            price = cmd.price
+            qty = cmd.qty
+            if qty <= 0 or cmd.quote_qty:
+                return make_result(
+                    order_id, REJECTED, 0, 0, 0, fills, expired, INVALID_QTY
+                )
+            if price <= 0 or price > MAX_PRICE:
+                return make_result(
+                    order_id, REJECTED, 0, 0, 0, fills, expired, INVALID_PRICE
+                )
+            heap = opp.heap
+            if heap and heap[0] <= price * opp.sign:
+                return make_result(
+                    order_id, REJECTED, 0, 0, 0, fills, expired, WOULD_TAKE
+                )
+            self._rest(own, order_id, cmd.owner, price, qty)
+            return make_result(order_id, NEW, 0, 0, qty, fills, expired, None)
+
+        raise ValueError(f"unknown order type {order_type!r}")
+
+    def cancel(self, order_id: int) -> int | None:
+        """Take a resting order off the book; return the lots removed, or None."""
+        entry = self._index.pop(order_id, None)
+        if entry is None:
+            return None
+        remaining = entry[0]
+        entry[0] = 0
+        level = entry[3]
+        if level[1] == 1:
+            self._drop_level(level)
+            return remaining
+        level[0] -= remaining
+        level[1] -= 1
+        queue = level[2]
+        if queue[-1] is entry:
+            queue.pop()
+        elif queue[0] is entry:
+            queue.popleft()
+        else:
+            level[4] += 1
+            if level[4] > _DEAD_SLACK and level[4] > level[1]:
+                level[2] = deque([e for e in queue if e[0]])
+                level[4] = 0
+        return remaining
+
+    def remove(self, order_id: int) -> bool:
+        """Take a resting order off the book (a sync step); True if it was there."""
+        return self.cancel(order_id) is not None
+
+    def upsert(
+        self, order_id: int, owner: int, side: str, price: int, remaining: int
+    ) -> None:
+        """Make the book hold this resting order, as read from the database.
+
+        A new order is queued at its place by order_id within its level, whatever
+        the order of upsert calls. An order already resting keeps its place and gets
+        the new remaining quantity (if its side, price or owner differ, it is moved
+        to where those put it). The book is not matched: while a sync is half done
+        the book may cross, and the caller finishes the sync before placing.
+        """
+        if side == BUY:
+            own = self._bids
+        elif side == SELL:
+            own = self._asks
+        else:
+            raise ValueError(f"unknown side {side!r}")
+        if not 0 < price <= MAX_PRICE:
+            raise ValueError(f"price {price} out of range")
+        if remaining <= 0:
+            raise ValueError(f"resting quantity must be positive, got {remaining}")
+        entry = self._index.get(order_id)
+        if entry is not None:
+            level = entry[3]
+            if level[3] == price and level[5] is own and entry[2] == owner:
+                level[0] += remaining - entry[0]
+                entry[0] = remaining
+                return
+            self.cancel(order_id)
+        self._rest(own, order_id, owner, price, remaining)
+
+    # --------------------------------------------------------------------- reads
+
+    def get(self, order_id: int) -> OrderTuple | None:
+        """``(order_id, owner, side, price, remaining)`` of a resting order, or None."""
+        entry = self._index.get(order_id)
+        if entry is None:
+            return None
+        level = entry[3]
+        return (entry[1], entry[2], level[5].name, level[3], entry[0])
+
+    def orders(self) -> Iterator[OrderTuple]:
+        """Every resting order: bids then asks, best price first, FIFO in a level."""
+        out = []
+        for side in (self._bids, self._asks):
+            name = side.name
+            for level in side.walk():
+                price = level[3]
+                for entry in level[2]:
+                    if entry[0]:
+                        out.append((entry[1], entry[2], name, price, entry[0]))
+        return iter(out)
+
+    def best_bid(self) -> int | None:
+        """Highest bid price in ticks, or None."""
+        heap = self._bids.heap
+        return -heap[0] if heap else None
+
+    def best_ask(self) -> int | None:
+        """Lowest ask price in ticks, or None."""
+        heap = self._asks.heap
+        return heap[0] if heap else None
+
+    def depth(self, n: int) -> tuple[list[tuple[int, int]], list[tuple[int, int]]]:
+        """Top ``n`` levels per side as ``(price, total_lots)``, best first."""
+        if n <= 0:
+            return [], []
+        bids = [(level[3], level[0]) for level in islice(self._bids.walk(), n)]
+        asks = [(level[3], level[0]) for level in islice(self._asks.walk(), n)]
+        return bids, asks
+
+    def level_count(self) -> tuple[int, int]:
+        """Number of live price levels on the bid and the ask side."""
+        return len(self._bids.levels), len(self._asks.levels)
+
+    def __len__(self) -> int:
+        return len(self._index)
+
+    def __contains__(self, order_id: object) -> bool:
+        return order_id in self._index
+
+    # ------------------------------------------------------------------ snapshot
+
+    def snapshot(self) -> dict:
+        """The book as plain JSON-able data; ``restore`` rebuilds it exactly."""
+        return {"version": 1, "orders": [list(order) for order in self.orders()]}
+
+    @classmethod
+    def restore(cls, snapshot: dict) -> OrderBook:
+        """A book equal to the one ``snapshot`` was taken from, priorities included."""
+        if snapshot.get("version") != 1:
+            raise ValueError(f"unknown snapshot version {snapshot.get('version')!r}")
+        book = cls()
+        for order_id, owner, side, price, remaining in snapshot["orders"]:
+            book.upsert(order_id, owner, side, price, remaining)
+        return book
+
+    # ---------------------------------------------------------------- invariants
+
+    def check_invariants(self) -> None:
+        """Raise AssertionError unless the book is internally consistent.
+
+        Checks: the book is not crossed; the id index holds exactly the live orders
+        of the levels; level totals, counts and tombstone counts are exact; no empty
+        level remains; every remaining quantity is positive; queues are in order_id
+        order; the lazy heap bookkeeping is exact.
+        """
+        seen = 0
+        for side in (self._bids, self._asks):
+            heap, levels, stale = side.heap, side.levels, side.stale
+            assert set(heap) == set(levels) | stale, "heap keys != levels + stale"
+            assert not (set(levels) & stale), "a live level is marked stale"
+            assert len(heap) == len(set(heap)), "duplicate key in heap"
+            for i in range(1, len(heap)):
+                assert heap[(i - 1) // 2] <= heap[i], "heap order broken"
+            assert not heap or heap[0] in levels, "stale key at the top"
+            for key, level in levels.items():
+                total, count, queue, price, dead, owner_side = level
+                assert owner_side is side, "level on the wrong side"
+                assert key == price * side.sign, "level filed under the wrong key"
+                assert 0 < price <= MAX_PRICE, "price out of range"
+                live = [e for e in queue if e[0]]
+                assert count > 0, f"empty level {price} left behind"
+                assert count == len(live), f"level {price} count {count} != {len(live)}"
+                assert dead == len(queue) - len(live), f"level {price} tombstones"
+                assert total == sum(e[0] for e in live), f"level {price} total wrong"
+                ids = [e[1] for e in live]
+                assert ids == sorted(set(ids)), f"level {price} not in order_id order"
+                for entry in live:
+                    assert entry[0] > 0, "non-positive remaining"
+                    assert entry[3] is level, "order points at another level"
+                    assert self._index.get(entry[1]) is entry, "index != levels"
+                seen += count
+        assert seen == len(self._index), "index holds orders that are not on a level"
+        bid, ask = self.best_bid(), self.best_ask()
+        assert bid is None or ask is None or bid < ask, f"crossed book {bid} >= {ask}"
+
+    # ------------------------------------------------------------------ internals
+
+    def _rest(
+        self, own: _Side, order_id: int, owner: int, price: int, qty: int
+    ) -> None:
+        key = price * own.sign
+        level = own.levels.get(key)
+        if level is None:
+            queue: deque = deque()
+            level = [0, 0, queue, price, 0, own]
+            own.levels[key] = level
+            stale = own.stale
+            if key in stale:
+                stale.remove(key)
+            else:
+                heappush(own.heap, key)
+        else:
+            queue = level[2]
+        entry = [qty, order_id, owner, level]
+        if queue and queue[-1][1] > order_id:
+            items = list(queue)
+            items.insert(bisect_right([e[1] for e in items], order_id), entry)
+            level[2] = deque(items)
+        else:
+            queue.append(entry)
+        level[0] += qty
+        level[1] += 1
+        self._index[order_id] = entry
+
+    def _drop_level(self, level: list) -> None:
+        side = level[5]
+        key = level[3] * side.sign
+        levels = side.levels
+        del levels[key]
+        heap = side.heap
+        if heap[0] == key:
+            side.drop_top()
+            return
+        stale = side.stale
+        stale.add(key)
+        if len(stale) > _STALE_SLACK and len(stale) > len(levels):
+            heap[:] = levels
+            heapify(heap)
+            stale.clear()
+
+    def _take(
+        self, opp: _Side, limit_key: int, qty: int, fills: list
+    ) -> tuple[int, int]:
+        """Fill up to ``qty`` lots from ``opp`` within ``limit_key``, no STP checks.
+
+        Returns ``(lots left, quote executed)``.
+        """
+        heap = opp.heap
+        levels = opp.levels
+        index = self._index
+        append = fills.append
+        left = qty
+        quote = 0
+        while heap:
+            key = heap[0]
+            if key > limit_key:
+                break
+            level = levels[key]
+            price = level[3]
+            total = level[0]
+            if total <= left:
+                # The whole level goes: no per-order bookkeeping on the level.
+                for entry in level[2]:
+                    lots = entry[0]
+                    if lots:
+                        maker_id = entry[1]
+                        append((maker_id, entry[2], price, lots, 0))
+                        del index[maker_id]
+                left -= total
+                quote += total * price
+                del levels[key]
+                heappop(heap)
+                while heap and heap[0] not in levels:
+                    opp.stale.remove(heappop(heap))
+                if not left:
+                    break
+                continue
+            # The level outlives the taker, so the taker ends here.
+            queue = level[2]
+            popleft = queue.popleft
+            taken = 0
+            while True:
+                entry = queue[0]
+                lots = entry[0]
+                if not lots:
+                    popleft()
+                    level[4] -= 1
+                    continue
+                maker_id = entry[1]
+                want = left - taken
+                if lots <= want:
+                    popleft()
+                    del index[maker_id]
+                    append((maker_id, entry[2], price, lots, 0))
+                    level[1] -= 1
+                    taken += lots
+                    if taken == left:
+                        break
+                else:
+                    entry[0] = lots - want
+                    append((maker_id, entry[2], price, want, lots - want))
+                    taken = left
+                    break
+            level[0] = total - taken
+            quote += taken * price
+            left = 0
+            break
+        return left, quote
+
+    def _take_checked(
+        self,
+        opp: _Side,
+        limit_key: int,
+        qty: int,
+        budget: int,
+        owner: int,
+        stp: str,
+        fills: list,
+        expired: list,
+    ) -> tuple[int, int, int]:
+        """Fill from ``opp`` by lots (``qty`` > 0) or by quote ``budget``, with STP.
+
+        Makers are met in priority order. By quote, the taker stops at the first
+        maker whose price its remaining budget cannot pay for one lot of. An own
+        maker (same owner, ``stp`` not NONE) is expired under EXPIRE_MAKER and
+        EXPIRE_BOTH and stops the taker under EXPIRE_TAKER and EXPIRE_BOTH.
+        Returns ``(lots executed, quote executed, outcome)``.
+        """
+        heap = opp.heap
+        levels = opp.levels
+        index = self._index
+        append = fills.append
+        by_quote = not qty
+        check_self = stp != STP_NONE
+        expire_maker = stp == EXPIRE_MAKER or stp == EXPIRE_BOTH
+        expire_taker = stp == EXPIRE_TAKER or stp == EXPIRE_BOTH
+        left = qty
+        done = 0
+        quote = 0
+        outcome = _EXHAUSTED
+        while heap:
+            key = heap[0]
+            if key > limit_key:
+                break
+            level = levels[key]
+            price = level[3]
+            queue = level[2]
+            popleft = queue.popleft
+            while level[1]:
+                entry = queue[0]
+                lots = entry[0]
+                if not lots:
+                    popleft()
+                    level[4] -= 1
+                    continue
+                if by_quote:
+                    want = budget // price
+                    if not want:
+                        outcome = _DONE
+                        break
+                else:
+                    want = left
+                maker_id = entry[1]
+                if check_self and entry[2] == owner:
+                    if expire_maker:
+                        popleft()
+                        del index[maker_id]
+                        level[0] -= lots
+                        level[1] -= 1
+                        expired.append((maker_id, owner, lots))
+                    if expire_taker:
+                        outcome = _SELF_TRADE
+                        break
+                    continue
+                if lots <= want:
+                    popleft()
+                    del index[maker_id]
+                    level[1] -= 1
+                    append((maker_id, entry[2], price, lots, 0))
+                    take = lots
+                else:
+                    entry[0] = lots - want
+                    append((maker_id, entry[2], price, want, lots - want))
+                    take = want
+                level[0] -= take
+                done += take
+                quote += take * price
+                if by_quote:
+                    budget -= take * price
+                    if not budget:
+                        outcome = _DONE
+                        break
+                else:
+                    left -= take
+                    if not left:
+                        outcome = _DONE
+                        break
+            if not level[1]:
+                del levels[key]
+                heappop(heap)
+                while heap and heap[0] not in levels:
+                    opp.stale.remove(heappop(heap))
+            if outcome != _EXHAUSTED:
+                break
+        return done, quote, outcome
+
+    def _fillable(
+        self, opp: _Side, limit_key: int, qty: int, owner: int, stp: str
+    ) -> bool:
+        """Whether a FOK taker of ``qty`` lots would fill in full (see module doc)."""
+        need = qty
+        if stp == STP_NONE:
+            for level in opp.walk(limit_key):
+                need -= level[0]
+                if need <= 0:
+                    return True
+            return False
+        blocked_by_own = stp != EXPIRE_MAKER
+        for level in opp.walk(limit_key):
+            for entry in level[2]:
+                lots = entry[0]
+                if not lots:
+                    continue
+                if entry[2] == owner:
+                    if blocked_by_own:
+                        return False
+                    continue
+                need -= lots
+                if need <= 0:
+                    return True
+        return False

@@ -1,0 +1,20 @@
+"""Fixtures shared by the whole suite."""
+
+import pytest
+
+
+@pytest.fixture(autouse=True)
+def _fresh_process_state():
+    """Every test starts with an empty cache (market data, key look-ups, throttles)
+    and with no in-process memory of rows an earlier test's rollback removed."""
+    from django.core.cache import cache
+
+    from accounts.services import process_caches_clear
+
+    if hasattr(cache, "delete_pattern"):
+        cache.delete_pattern("*")
+    else:
+        cache.clear()
+    process_caches_clear()
+    yield
+    process_caches_clear()

@@ -1,0 +1,92 @@
+"""One error type for the whole exchange, and Binance's error codes.
+
+Services raise :class:`ExchangeError` with a Binance error code;
+``exchange.exception_handler`` (and the middleware for non-DRF paths) renders it as
+``{"code": ..., "msg": ...}``.
+"""
+
+from __future__ import annotations
+
+
+class ExchangeError(Exception):
+    """A refusal with a Binance error code, a message and an HTTP status."""
+
+    def __init__(
+        self,
+        code: int,
+        msg: str,
+        http_status: int = 400,
+        *,
+        headers: dict[str, str] | None = None,
+        reason: str | None = None,
+    ) -> None:
+        super().__init__(msg)
+        self.code = code
+        self.msg = msg
+        self.http_status = http_status
+        self.headers = headers or {}
+        # A short machine-readable reason, for metrics (e.g. "insufficient_balance").
+        self.reason = reason
+
+    def as_dict(self) -> dict:
+        return {"code": self.code, "msg": self.msg}
+
+    def __repr__(self) -> str:
+        return f"ExchangeError({self.code}, {self.msg!r}, {self.http_status})"
+
+
+# Binance codes used across the exchange.
+UNKNOWN = -1000
+DISCONNECTED = -1001
+UNAUTHORIZED = -1002
+TOO_MANY_REQUESTS = -1003
+SERVER_BUSY = -1008
+INVALID_MESSAGE = -1013
+TOO_MANY_ORDERS = -1015
+UNSUPPORTED_OPERATION = -1020
+INVALID_TIMESTAMP = -1021
+INVALID_SIGNATURE = -1022
+ILLEGAL_CHARS = -1100
+TOO_MANY_PARAMETERS = -1101
+MANDATORY_PARAM = -1102
+UNKNOWN_PARAM = -1103
+PARAM_EMPTY = -1105
+PARAM_NOT_REQUIRED = -1106
+BAD_PRECISION = -1111
+TIF_NOT_REQUIRED = -1114
+INVALID_TIF = -1115
+INVALID_ORDER_TYPE = -1116
+INVALID_SIDE = -1117
+EMPTY_NEW_CL_ORD_ID = -1118
+EMPTY_ORG_CL_ORD_ID = -1119
+BAD_INTERVAL = -1120
+BAD_SYMBOL = -1121
+OPTIONAL_PARAMS_BAD_COMBO = -1128
+INVALID_PARAMETER = -1130
+NEW_ORDER_REJECTED = -2010
+CANCEL_REJECTED = -2011
+NO_SUCH_ORDER = -2013
+BAD_API_KEY_FMT = -2014
+REJECTED_MBX_KEY = -2015
+
+
+def mandatory_missing(name: str) -> ExchangeError:
+    return ExchangeError(
+        MANDATORY_PARAM,
+        f"Mandatory parameter '{name}' was not sent, was empty/null, or malformed.",
+    )
+
+
+def invalid_parameter(name: str) -> ExchangeError:
+    return ExchangeError(
+        INVALID_PARAMETER, f"Data sent for parameter '{name}' is not valid."
+    )
+
+
+def service_unavailable() -> ExchangeError:
+    return ExchangeError(
+        DISCONNECTED,
+        "Internal error; unable to process your request. Please try again.",
+        503,
+        reason="database_unavailable",
+    )

@@ -1,0 +1,70 @@
+"""Per-request context: request id, timing, request metrics, Binance-shaped failures."""
+
+import logging
+import re
+import time
+import uuid
+
+from django.db import InterfaceError, OperationalError
+from django.http import JsonResponse
+
+from exchange.errors import ExchangeError, service_unavailable
+from exchange.logging import request_id_var
+from exchange.metrics import REQUEST_SECONDS
+
+logger = logging.getLogger("exchange.request")
+_REQUEST_ID = re.compile(r"^[A-Za-z0-9._-]{1,64}$")
+
+
+class RequestContextMiddleware:
+    """Tags the request with an id (``X-Request-ID``), times it and logs one line.
+
+    Errors that escape a view outside DRF (the database going away, a refusal raised
+    from middleware) are answered in Binance's shape rather than as an HTML 500.
+    """
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        incoming = request.META.get("HTTP_X_REQUEST_ID", "")
+        request_id = incoming if _REQUEST_ID.match(incoming) else uuid.uuid4().hex
+        token = request_id_var.set(request_id)
+        started = time.perf_counter()
+        try:
+            response = self.get_response(request)
+        finally:
+            request_id_var.reset(token)
+        elapsed = time.perf_counter() - started
+        response["X-Request-ID"] = request_id
+        match = getattr(request, "resolver_match", None)
+        route = match.route if match is not None else "unmatched"
+        REQUEST_SECONDS.labels(
+            request.method, route, str(response.status_code)
+        ).observe(elapsed)
+        if response.status_code >= 500 or logger.isEnabledFor(logging.DEBUG):
+            logger.log(
+                logging.ERROR if response.status_code >= 500 else logging.DEBUG,
+                "request",
+                extra={
+                    "request_id": request_id,
+                    "method": request.method,
+                    "path": request.path,
+                    "status": response.status_code,
+                    "duration_ms": round(elapsed * 1000, 3),
+                },
+            )
+        return response
+
+    def process_exception(self, request, exception):
+        if isinstance(exception, ExchangeError):
+            error = exception
+        elif isinstance(exception, (OperationalError, InterfaceError)):
+            logger.warning("database unavailable: %s", exception)
+            error = service_unavailable()
+        else:
+            return None
+        response = JsonResponse(error.as_dict(), status=error.http_status)
+        for name, value in error.headers.items():
+            response[name] = value
+        return response

@@ -1,0 +1,184 @@
+from decimal import Decimal, InvalidOperation
+
+from django import forms
+from django.contrib import admin, messages
+from django.contrib.auth.admin import UserAdmin as BaseUserAdmin
+from django.template.response import TemplateResponse
+
+from accounts import services
+from accounts.models import ApiKey, Asset, Balance, LedgerEntry, User
+from exchange.errors import ExchangeError
+
+
+class BalanceInline(admin.TabularInline):
+    model = Balance
+    fields = ["asset", "free", "locked"]
+    readonly_fields = fields
+    extra = 0
+    can_delete = False
+
+    def has_add_permission(self, request, obj=None):
+        return False
+
+
+class ApiKeyInline(admin.TabularInline):
+    model = ApiKey
+    fields = ["label", "key", "can_read", "can_trade", "ip_allowlist", "revoked_at"]
+    readonly_fields = fields
+    extra = 0
+    can_delete = False
+
+    def has_add_permission(self, request, obj=None):
+        return False
+
+
+@admin.register(User)
+class UserAdmin(BaseUserAdmin):
+    inlines = [BalanceInline, ApiKeyInline]
+    list_display = ["username", "email", "is_active", "is_staff", "date_joined"]
+
+
+@admin.register(Asset)
+class AssetAdmin(admin.ModelAdmin):
+    list_display = ["code", "name", "decimals"]
+
+    def get_readonly_fields(self, request, obj=None):
+        # Changing an asset's precision under existing balances would misstate them.
+        return ["code", "decimals"] if obj else []
+
+
+class AdjustForm(forms.Form):
+    operation = forms.ChoiceField(choices=[("credit", "Credit"), ("debit", "Debit")])
+    amount = forms.CharField(max_length=40)
+    reason = forms.CharField(max_length=100, help_text="kept in the ledger reference")
+
+    def clean_amount(self):
+        try:
+            amount = Decimal(self.cleaned_data["amount"])
+        except InvalidOperation:
+            raise forms.ValidationError("Not a decimal amount.") from None
+        if not amount.is_finite() or amount <= 0:
+            raise forms.ValidationError("The amount must be positive.")
+        return amount
+
+
+@admin.register(Balance)
+class BalanceAdmin(admin.ModelAdmin):
+    list_display = ["user", "asset", "free", "locked"]
+    list_filter = ["asset"]
+    search_fields = ["user__username"]
+    readonly_fields = ["user", "asset", "free", "locked"]
+    list_select_related = ["user"]
+    actions = ["adjust"]
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+    @admin.action(
+        description="Credit or debit selected balances", permissions=["change"]
+    )
+    def adjust(self, request, queryset):
+        form = AdjustForm(request.POST if "apply" in request.POST else None)
+        if "apply" in request.POST and form.is_valid():
+            operation = form.cleaned_data["operation"]
+            amount = form.cleaned_data["amount"]
+            reference = f"admin:{request.user.username}:{form.cleaned_data['reason']}"
+            done = 0
+            for balance in queryset:
+                service = (
+                    services.balance_deposit
+                    if operation == "credit"
+                    else services.balance_withdraw
+                )
+                try:
+                    service(
+                        user_id=balance.user_id,
+                        asset=balance.asset_id,
+                        amount=amount,
+                        reference=reference[:128],
+                    )
+                except ExchangeError as exc:
+                    self.message_user(request, f"{balance}: {exc.msg}", messages.ERROR)
+                    continue
+                self.log_change(
+                    request,
+                    balance,
+                    f"{operation} {amount} {balance.asset_id}: "
+                    f"{form.cleaned_data['reason']}",
+                )
+                done += 1
+            self.message_user(request, f"{operation.title()}ed {done} balance(s).")
+            return None
+        return TemplateResponse(
+            request,
+            "admin/accounts/balance_adjust.html",
+            {
+                **self.admin_site.each_context(request),
+                "title": "Credit or debit balances",
+                "form": form,
+                "balances": queryset,
+                "action_checkbox_name": admin.helpers.ACTION_CHECKBOX_NAME,
+                "opts": self.model._meta,
+            },
+        )
+
+
+@admin.register(LedgerEntry)
+class LedgerEntryAdmin(admin.ModelAdmin):
+    list_display = [
+        "id",
+        "created_at",
+        "user",
+        "asset",
+        "reason",
+        "delta_free",
+        "delta_locked",
+        "reference",
+    ]
+    list_filter = ["asset", "reason"]
+    search_fields = ["user__username", "reference"]
+    list_select_related = ["user"]
+    date_hierarchy = "created_at"
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+
+@admin.register(ApiKey)
+class ApiKeyAdmin(admin.ModelAdmin):
+    list_display = [
+        "id",
+        "user",
+        "label",
+        "key",
+        "can_read",
+        "can_trade",
+        "created_at",
+        "revoked_at",
+    ]
+    list_filter = ["can_trade", "revoked_at"]
+    search_fields = ["user__username", "label", "key"]
+    readonly_fields = ["user", "key", "created_at", "revoked_at"]
+    exclude = ["secret_encrypted"]
+    actions = ["revoke"]
+
+    def has_add_permission(self, request):
+        return False
+
+    @admin.action(description="Revoke selected keys", permissions=["change"])
+    def revoke(self, request, queryset):
+        revoked = 0
+        for key in queryset.filter(revoked_at=None):
+            services.apikey_revoke(user_id=key.user_id, key_id=key.id)
+            self.log_change(request, key, "revoked")
+            revoked += 1
+        self.message_user(request, f"Revoked {revoked} key(s).")

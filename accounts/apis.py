@@ -1,0 +1,206 @@
+"""The /api/v1 account endpoints: thin views over the accounts services."""
+
+from django.contrib.auth import authenticate
+from django.contrib.auth.password_validation import validate_password
+from django.core.exceptions import ValidationError as DjangoValidationError
+from django.db import IntegrityError, transaction
+from drf_spectacular.utils import extend_schema
+from rest_framework import status
+from rest_framework.permissions import AllowAny, IsAuthenticated
+from rest_framework.response import Response
+from rest_framework.views import APIView
+from rest_framework_simplejwt.exceptions import TokenError
+from rest_framework_simplejwt.token_blacklist.models import (
+    BlacklistedToken,
+    OutstandingToken,
+)
+from rest_framework_simplejwt.tokens import RefreshToken
+
+from accounts import selectors, services
+from accounts.authentication import BearerJWTAuthentication, client_ip
+from accounts.serializers import (
+    ApiKeyCreatedOutput,
+    ApiKeyInput,
+    ApiKeyOutput,
+    LoginInput,
+    MeOutput,
+    PasswordChangeInput,
+    RefreshInput,
+    RegisterInput,
+    TokenPairOutput,
+    UserOutput,
+)
+from accounts.throttling import login_throttle_check, login_throttle_reset
+from exchange import errors
+from exchange.errors import ExchangeError
+
+
+def _invalid_token() -> ExchangeError:
+    return ExchangeError(errors.UNAUTHORIZED, "Invalid or expired token.", 401)
+
+
+class RegisterApi(APIView):
+    authentication_classes: list = []
+    permission_classes = [AllowAny]
+
+    @extend_schema(request=RegisterInput, responses={201: UserOutput})
+    def post(self, request):
+        data = RegisterInput(data=request.data)
+        data.is_valid(raise_exception=True)
+        try:
+            with transaction.atomic():
+                user = services.user_create(
+                    username=data.validated_data["username"],
+                    password=data.validated_data["password"],
+                    email=data.validated_data["email"],
+                )
+        except (IntegrityError, DjangoValidationError):
+            raise ExchangeError(
+                errors.INVALID_PARAMETER,
+                "Data sent for parameter 'username' is not valid: already taken.",
+            ) from None
+        return Response(UserOutput(user).data, status=status.HTTP_201_CREATED)
+
+
+class LoginApi(APIView):
+    authentication_classes: list = []
+    permission_classes = [AllowAny]
+
+    @extend_schema(request=LoginInput, responses={200: TokenPairOutput})
+    def post(self, request):
+        data = LoginInput(data=request.data)
+        data.is_valid(raise_exception=True)
+        username = data.validated_data["username"]
+        login_throttle_check(ip=client_ip(request), username=username)
+        user = authenticate(
+            request._request,
+            username=username,
+            password=data.validated_data["password"],
+        )
+        if user is None:
+            raise ExchangeError(
+                errors.UNAUTHORIZED, "Invalid username or password.", 401
+            )
+        login_throttle_reset(username=username)
+        refresh = RefreshToken.for_user(user)
+        return Response({"access": str(refresh.access_token), "refresh": str(refresh)})
+
+
+class RefreshApi(APIView):
+    """Exchange a refresh token for a new pair; the old refresh token is blacklisted."""
+
+    authentication_classes: list = []
+    permission_classes = [AllowAny]
+
+    @extend_schema(request=RefreshInput, responses={200: TokenPairOutput})
+    def post(self, request):
+        data = RefreshInput(data=request.data)
+        data.is_valid(raise_exception=True)
+        try:
+            old = RefreshToken(data.validated_data["refresh"])
+            user_id = old["user_id"]
+            old.blacklist()
+        except (TokenError, KeyError):
+            raise _invalid_token() from None
+        user = services.User.objects.filter(id=user_id, is_active=True).first()
+        if user is None:
+            raise _invalid_token()
+        refresh = RefreshToken.for_user(user)
+        return Response({"access": str(refresh.access_token), "refresh": str(refresh)})
+
+
+class LogoutApi(APIView):
+    authentication_classes: list = []
+    permission_classes = [AllowAny]
+
+    @extend_schema(request=RefreshInput, responses={205: None})
+    def post(self, request):
+        data = RefreshInput(data=request.data)
+        data.is_valid(raise_exception=True)
+        try:
+            RefreshToken(data.validated_data["refresh"]).blacklist()
+        except TokenError:
+            raise _invalid_token() from None
+        return Response(status=status.HTTP_205_RESET_CONTENT)
+
+
+class MeApi(APIView):
+    authentication_classes = [BearerJWTAuthentication]
+    permission_classes = [IsAuthenticated]
+
+    @extend_schema(responses={200: MeOutput})
+    def get(self, request):
+        body = UserOutput(request.user).data
+        body["balances"] = [
+            {"asset": b.asset_id, "free": f"{b.free:.8f}", "locked": f"{b.locked:.8f}"}
+            for b in selectors.balance_list(user_id=request.user.id)
+        ]
+        return Response(body)
+
+
+class PasswordChangeApi(APIView):
+    """Change the password; every refresh token issued before is blacklisted."""
+
+    authentication_classes = [BearerJWTAuthentication]
+    permission_classes = [IsAuthenticated]
+
+    @extend_schema(request=PasswordChangeInput, responses={204: None})
+    def post(self, request):
+        data = PasswordChangeInput(data=request.data)
+        data.is_valid(raise_exception=True)
+        user = request.user
+        if not user.check_password(data.validated_data["old_password"]):
+            raise ExchangeError(
+                errors.INVALID_PARAMETER,
+                "Data sent for parameter 'old_password' is not valid.",
+            )
+        try:
+            validate_password(data.validated_data["new_password"], user)
+        except DjangoValidationError as exc:
+            raise ExchangeError(
+                errors.INVALID_PARAMETER,
+                "Data sent for parameter 'new_password' is not valid: "
+                + " ".join(exc.messages),
+            ) from None
+        with transaction.atomic():
+            user.set_password(data.validated_data["new_password"])
+            user.save(update_fields=["password"])
+            for token in OutstandingToken.objects.filter(user=user):
+                BlacklistedToken.objects.get_or_create(token=token)
+        return Response(status=status.HTTP_204_NO_CONTENT)
+
+
+class ApiKeyListApi(APIView):
+    """List and create API keys. Only a logged-in user (JWT) manages keys: a key
+    cannot mint another key."""
+
+    authentication_classes = [BearerJWTAuthentication]
+    permission_classes = [IsAuthenticated]
+
+    @extend_schema(responses={200: ApiKeyOutput(many=True)})
+    def get(self, request):
+        keys = selectors.apikey_list(user_id=request.user.id)
+        return Response(ApiKeyOutput(keys, many=True).data)
+
+    @extend_schema(request=ApiKeyInput, responses={201: ApiKeyCreatedOutput})
+    def post(self, request):
+        data = ApiKeyInput(data=request.data)
+        data.is_valid(raise_exception=True)
+        key, secret = services.apikey_create(
+            user_id=request.user.id,
+            label=data.validated_data["label"],
+            permissions=data.validated_data["permissions"],
+            ip_allowlist=data.validated_data["ipAllowlist"],
+        )
+        key.secretKey = secret
+        return Response(ApiKeyCreatedOutput(key).data, status=status.HTTP_201_CREATED)
+
+
+class ApiKeyDetailApi(APIView):
+    authentication_classes = [BearerJWTAuthentication]
+    permission_classes = [IsAuthenticated]
+
+    @extend_schema(responses={204: None})
+    def delete(self, request, key_id: int):
+        services.apikey_revoke(user_id=request.user.id, key_id=key_id)
+        return Response(status=status.HTTP_204_NO_CONTENT)

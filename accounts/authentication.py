@@ -1,0 +1,189 @@
+"""Authentication for the API: Binance-style signed requests and JWT bearer tokens."""
+
+from __future__ import annotations
+
+import re
+import time
+from dataclasses import dataclass
+
+from django.conf import settings
+from rest_framework.authentication import BaseAuthentication
+from rest_framework.exceptions import AuthenticationFailed
+from rest_framework.permissions import BasePermission
+from rest_framework_simplejwt.authentication import JWTAuthentication
+from rest_framework_simplejwt.exceptions import TokenError
+
+from accounts import crypto
+from accounts.models import User
+from accounts.selectors import apikey_lookup
+from accounts.signing import signature_valid, split_signature
+from exchange import errors
+from exchange.errors import ExchangeError
+
+_KEY_FORMAT = re.compile(r"^[A-Za-z0-9]{1,128}$")
+_INT = re.compile(r"^[0-9]{1,19}$")
+
+
+@dataclass(frozen=True, slots=True)
+class ApiKeyAuth:
+    """``request.auth`` for a request signed with an API key."""
+
+    key_id: int
+    can_read: bool
+    can_trade: bool
+
+
+def rejected_key() -> ExchangeError:
+    return ExchangeError(
+        errors.REJECTED_MBX_KEY, "Invalid API-key, IP, or permissions for action.", 401
+    )
+
+
+def client_ip(request) -> str:
+    """The client's address: ``REMOTE_ADDR``, or the address the trusted proxies in
+    front of us (``NUM_PROXIES``) saw in ``X-Forwarded-For``."""
+    proxies = getattr(settings, "NUM_PROXIES", 0)
+    if proxies:
+        forwarded = request.META.get("HTTP_X_FORWARDED_FOR", "")
+        hops = [hop.strip() for hop in forwarded.split(",") if hop.strip()]
+        if len(hops) >= proxies:
+            return hops[-proxies]
+    return request.META.get("REMOTE_ADDR", "")
+
+
+def _param(payload: str, name: str) -> list[str]:
+    prefix = name + "="
+    return [
+        pair[len(prefix) :] for pair in payload.split("&") if pair.startswith(prefix)
+    ]
+
+
+class SignedRequestAuthentication(BaseAuthentication):
+    """``X-MBX-APIKEY`` plus ``signature`` = hex HMAC-SHA256(secret, totalParams), with
+    ``timestamp`` (ms) and ``recvWindow`` (default 5000, at most 60000).
+
+    Does nothing when the header is absent, so that a JWT may be used instead.
+    """
+
+    def authenticate(self, request):
+        key = request.META.get("HTTP_X_MBX_APIKEY")
+        if key is None:
+            return None
+        if not _KEY_FORMAT.match(key):
+            raise ExchangeError(errors.BAD_API_KEY_FMT, "API-key format invalid.", 401)
+        record = apikey_lookup(key=key)
+        if record is None or not record.active:
+            raise rejected_key()
+        if not crypto.ip_allowed(client_ip(request), record.ip_allowlist):
+            raise rejected_key()
+
+        django_request = request._request
+        body = ""
+        content_type = django_request.META.get("CONTENT_TYPE", "")
+        if content_type.startswith("application/x-www-form-urlencoded"):
+            body = django_request.body.decode("utf-8", "replace")
+        payload, signatures = split_signature(
+            django_request.META.get("QUERY_STRING", ""), body
+        )
+        timestamp_check(payload)
+        if not signatures:
+            raise errors.mandatory_missing("signature")
+        if len(signatures) > 1:
+            raise ExchangeError(
+                errors.TOO_MANY_PARAMETERS, "Duplicate values for a parameter detected."
+            )
+        secret = crypto.decrypt(record.secret_encrypted)
+        if secret is None or not signature_valid(secret, payload, signatures[0]):
+            raise ExchangeError(
+                errors.INVALID_SIGNATURE, "Signature for this request is not valid."
+            )
+        user = User(id=record.user_id, username=record.username, is_active=True)
+        user._state.adding = False
+        user._state.db = "default"
+        return user, ApiKeyAuth(record.id, record.can_read, record.can_trade)
+
+    def authenticate_header(self, request):
+        return "X-MBX-APIKEY"
+
+
+def timestamp_check(payload: str) -> None:
+    """Refuse a request whose ``timestamp`` is outside its ``recvWindow``."""
+    config = settings.SIGNED_REQUEST
+    stamps = _param(payload, "timestamp")
+    if not stamps or not stamps[0]:
+        raise errors.mandatory_missing("timestamp")
+    if len(stamps) > 1:
+        raise ExchangeError(
+            errors.TOO_MANY_PARAMETERS, "Duplicate values for a parameter detected."
+        )
+    if not _INT.match(stamps[0]):
+        raise ExchangeError(
+            errors.ILLEGAL_CHARS,
+            "Illegal characters found in parameter 'timestamp'; legal range is "
+            "'^[0-9]{1,20}$'.",
+        )
+    timestamp = int(stamps[0])
+    window = config["default_recv_window"]
+    windows = _param(payload, "recvWindow")
+    if windows:
+        if len(windows) > 1 or not _INT.match(windows[0]):
+            raise errors.invalid_parameter("recvWindow")
+        window = int(windows[0])
+        if window > config["max_recv_window"] or window <= 0:
+            raise ExchangeError(-1131, "recvWindow must be less than 60000")
+    now = int(time.time() * 1000)
+    if timestamp > now + config["max_clock_ahead_ms"]:
+        raise ExchangeError(
+            errors.INVALID_TIMESTAMP,
+            "Timestamp for this request was 1000ms ahead of the server's time.",
+        )
+    if now - timestamp > window:
+        raise ExchangeError(
+            errors.INVALID_TIMESTAMP,
+            "Timestamp for this request is outside of the recvWindow.",
+        )
+
+
+class BearerJWTAuthentication(JWTAuthentication):
+    """JWT access tokens (``Authorization: Bearer ...``), refused in Binance's shape."""
+
+    def authenticate(self, request):
+        try:
+            return super().authenticate(request)
+        except (AuthenticationFailed, TokenError):
+            raise ExchangeError(
+                errors.UNAUTHORIZED, "Invalid or expired token.", 401
+            ) from None
+
+
+class CanRead(BasePermission):
+    """An authenticated user; a signed request needs a key with ``read``."""
+
+    def has_permission(self, request, view) -> bool:
+        if request.user is None or not request.user.is_authenticated:
+            raise ExchangeError(
+                errors.UNAUTHORIZED,
+                "You are not authorized to execute this request.",
+                401,
+            )
+        if isinstance(request.auth, ApiKeyAuth) and not request.auth.can_read:
+            raise rejected_key()
+        return True
+
+
+class CanTrade(BasePermission):
+    """An authenticated user; a signed request needs a key with ``trade``."""
+
+    def has_permission(self, request, view) -> bool:
+        if request.user is None or not request.user.is_authenticated:
+            raise ExchangeError(
+                errors.UNAUTHORIZED,
+                "You are not authorized to execute this request.",
+                401,
+            )
+        if isinstance(request.auth, ApiKeyAuth) and not request.auth.can_trade:
+            raise rejected_key()
+        return True
+
+
+SIGNED_AUTHENTICATION = [SignedRequestAuthentication, BearerJWTAuthentication]

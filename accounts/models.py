@@ -1,0 +1,132 @@
+from django.contrib.auth.models import AbstractUser
+from django.db import models
+from django.db.models import Q
+
+from accounts.fields import AmountField
+
+
+class User(AbstractUser):
+    """A person or bot that holds balances and trades."""
+
+    class Meta:
+        db_table = "accounts_user"
+
+    def __str__(self) -> str:
+        return self.username
+
+
+class Asset(models.Model):
+    """A coin or token. ``decimals`` is the precision balances of it are kept to."""
+
+    code = models.CharField(max_length=16, primary_key=True)
+    name = models.CharField(max_length=64, blank=True)
+    decimals = models.PositiveSmallIntegerField(default=8)
+
+    class Meta:
+        ordering = ["code"]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(decimals__lte=18), name="asset_decimals_at_most_18"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return self.code
+
+
+class Balance(models.Model):
+    """What one user holds of one asset: ``free`` to use, ``locked`` by open orders.
+
+    Changed only through ``accounts.services``, never by editing the row.
+    """
+
+    user = models.ForeignKey(User, on_delete=models.PROTECT, related_name="balances")
+    asset = models.ForeignKey(Asset, on_delete=models.PROTECT, related_name="balances")
+    free = AmountField(default=0)
+    locked = AmountField(default=0)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["user", "asset"], name="balance_user_asset"
+            ),
+            models.CheckConstraint(condition=Q(free__gte=0), name="balance_free_gte_0"),
+            models.CheckConstraint(
+                condition=Q(locked__gte=0), name="balance_locked_gte_0"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.user_id}:{self.asset_id} free={self.free} locked={self.locked}"
+
+
+class LedgerEntry(models.Model):
+    """One change of one balance. Append-only: the balance is the sum of its entries."""
+
+    class Reason(models.TextChoices):
+        DEPOSIT = "DEPOSIT"
+        WITHDRAW = "WITHDRAW"
+        HOLD = "HOLD"
+        RELEASE = "RELEASE"
+        TRADE = "TRADE"
+        FEE = "FEE"
+        TRANSFER = "TRANSFER"
+
+    user = models.ForeignKey(User, on_delete=models.PROTECT, related_name="+")
+    asset = models.ForeignKey(Asset, on_delete=models.PROTECT, related_name="+")
+    delta_free = AmountField(default=0)
+    delta_locked = AmountField(default=0)
+    reason = models.CharField(max_length=16, choices=Reason.choices)
+    reference = models.CharField(max_length=128, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        verbose_name_plural = "ledger entries"
+        indexes = [
+            models.Index(fields=["user", "asset", "id"], name="ledger_user_asset"),
+            models.Index(fields=["asset", "reason"], name="ledger_asset_reason"),
+            models.Index(fields=["reference"], name="ledger_reference"),
+        ]
+
+    def __str__(self) -> str:
+        return (
+            f"{self.reason} {self.user_id}:{self.asset_id} "
+            f"free{self.delta_free:+} locked{self.delta_locked:+}"
+        )
+
+
+class ApiKey(models.Model):
+    """A Binance-style API key. The secret is stored encrypted, shown once."""
+
+    class Permission(models.TextChoices):
+        READ = "read"
+        TRADE = "trade"
+
+    user = models.ForeignKey(User, on_delete=models.CASCADE, related_name="api_keys")
+    label = models.CharField(max_length=64, blank=True)
+    key = models.CharField(max_length=64, unique=True)
+    secret_encrypted = models.TextField()
+    can_read = models.BooleanField(default=True)
+    can_trade = models.BooleanField(default=False)
+    ip_allowlist = models.JSONField(default=list, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    revoked_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        verbose_name = "API key"
+        indexes = [models.Index(fields=["user", "revoked_at"], name="apikey_user")]
+
+    def __str__(self) -> str:
+        return f"{self.label or 'key'} ({self.key[:8]}...)"
+
+    @property
+    def permissions(self) -> list[str]:
+        return [
+            name
+            for name, allowed in (("read", self.can_read), ("trade", self.can_trade))
+            if allowed
+        ]
+
+    @property
+    def is_active(self) -> bool:
+        return self.revoked_at is None

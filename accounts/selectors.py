@@ -1,0 +1,77 @@
+"""Reads of accounts data."""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass
+
+from django.conf import settings
+from django.core.cache import cache
+
+from accounts.models import ApiKey, Balance
+from accounts.services import apikey_cache_key
+
+
+@dataclass(frozen=True, slots=True)
+class ApiKeyRecord:
+    """What authenticating a signed request needs to know about a key."""
+
+    id: int
+    user_id: int
+    username: str
+    secret_encrypted: str
+    can_read: bool
+    can_trade: bool
+    ip_allowlist: list[str]
+    active: bool
+
+
+def apikey_lookup(*, key: str) -> ApiKeyRecord | None:
+    """The key's record, from the cache when it is there (short TTL, dropped on
+    revoke), else from the database. None for an unknown key."""
+    cache_key = apikey_cache_key(key)
+    cached = cache.get(cache_key)
+    if cached is not None:
+        return ApiKeyRecord(**cached) if cached else None
+    row = (
+        ApiKey.objects.filter(key=key)
+        .select_related("user")
+        .only(
+            "id",
+            "user_id",
+            "user__username",
+            "user__is_active",
+            "secret_encrypted",
+            "can_read",
+            "can_trade",
+            "ip_allowlist",
+            "revoked_at",
+        )
+        .first()
+    )
+    record = None
+    if row is not None:
+        record = ApiKeyRecord(
+            id=row.id,
+            user_id=row.user_id,
+            username=row.user.username,
+            secret_encrypted=row.secret_encrypted,
+            can_read=row.can_read,
+            can_trade=row.can_trade,
+            ip_allowlist=list(row.ip_allowlist or []),
+            active=row.revoked_at is None and row.user.is_active,
+        )
+    cache.set(
+        cache_key,
+        asdict(record) if record else {},
+        settings.SIGNED_REQUEST["key_cache_seconds"],
+    )
+    return record
+
+
+def apikey_list(*, user_id: int):
+    return ApiKey.objects.filter(user_id=user_id, revoked_at=None).order_by("id")
+
+
+def balance_list(*, user_id: int):
+    """The user's balances, every asset they have ever held, ordered by asset."""
+    return Balance.objects.filter(user_id=user_id).order_by("asset_id")

@@ -1,0 +1,410 @@
+"""The only code that changes a balance.
+
+Every change writes a ledger row in the same transaction, so that for every user and
+asset the balance equals the sum of its ledger entries, and for every asset the total
+of all balances equals deposits minus withdrawals.
+
+Rows are locked in one order, sorted by (user, asset), in a single statement, with a
+guard that neither ``free`` nor ``locked`` goes below zero: two transactions never
+deadlock on balances, provided each transaction applies its changes in one call.
+"""
+
+from __future__ import annotations
+
+import secrets
+import string
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from decimal import ROUND_DOWN, Decimal
+
+from django.conf import settings
+from django.core.cache import cache
+from django.db import connection, transaction
+from django.db.models import F
+from django.utils import timezone
+
+from accounts import crypto
+from accounts.models import ApiKey, Asset, Balance, LedgerEntry, User
+from exchange import errors
+from exchange.errors import ExchangeError
+
+ZERO = Decimal(0)
+
+# --- Assets and special accounts ---------------------------------------------------
+
+_asset_decimals: dict[str, int] = {}
+_fee_account_id: list[int] = []
+
+
+def asset_decimals(code: str) -> int:
+    """The precision of an asset; raises -1121-style refusal for an unknown one."""
+    decimals = _asset_decimals.get(code)
+    if decimals is None:
+        _asset_decimals.update(Asset.objects.values_list("code", "decimals"))
+        decimals = _asset_decimals.get(code)
+        if decimals is None:
+            raise ExchangeError(errors.INVALID_PARAMETER, f"Unknown asset '{code}'.")
+    return decimals
+
+
+def process_caches_clear() -> None:
+    """Forget what this process remembers of the database (after a rollback the
+    remembered rows may no longer exist, e.g. between tests)."""
+    _asset_decimals.clear()
+    _fee_account_id.clear()
+    _known_rows.clear()
+
+
+def fee_account_id() -> int:
+    """The id of the account that collects trading fees."""
+    if not _fee_account_id:
+        _fee_account_id.append(
+            User.objects.only("id").get(username=settings.FEE_ACCOUNT_USERNAME).id
+        )
+    return _fee_account_id[0]
+
+
+def amount_check(*, asset: str, amount: Decimal, name: str = "amount") -> Decimal:
+    """A positive amount with no more places than the asset keeps."""
+    if not isinstance(amount, Decimal) or not amount.is_finite():
+        raise errors.invalid_parameter(name)
+    if amount <= 0:
+        raise ExchangeError(
+            errors.INVALID_PARAMETER, f"Parameter '{name}' must be > 0."
+        )
+    if amount.adjusted() >= 17:
+        raise ExchangeError(-1108, f"Parameter '{name}' overflowed.")
+    places = asset_decimals(asset)
+    if amount.quantize(Decimal(1).scaleb(-places), rounding=ROUND_DOWN) != amount:
+        raise ExchangeError(
+            errors.BAD_PRECISION, f"Parameter '{name}' has too much precision."
+        )
+    return amount
+
+
+# --- The one primitive ------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class BalanceChange:
+    """One ledgered change of one balance."""
+
+    user_id: int
+    asset: str
+    delta_free: Decimal
+    delta_locked: Decimal
+    reason: str
+    reference: str = ""
+
+
+def insufficient_balance() -> ExchangeError:
+    return ExchangeError(
+        errors.NEW_ORDER_REJECTED,
+        "Account has insufficient balance for requested action.",
+        reason="insufficient_balance",
+    )
+
+
+# Balance rows are never deleted, so a process may remember which ones exist.
+_known_rows: set[tuple[int, str]] = set()
+
+
+def balance_changes_apply(*, changes: Sequence[BalanceChange]) -> None:
+    """Apply ``changes`` atomically: all of them with their ledger rows, or none.
+
+    Raises :func:`insufficient_balance` if any balance would go below zero, leaving
+    every balance as it was (the enclosing transaction is rolled back by the raise).
+    Call it once per transaction so that row locks are taken in one sorted order.
+    """
+    if not changes:
+        return
+    net: dict[tuple[int, str], list[Decimal]] = {}
+    for change in changes:
+        pair = net.get((change.user_id, change.asset))
+        if pair is None:
+            net[(change.user_id, change.asset)] = [
+                change.delta_free,
+                change.delta_locked,
+            ]
+        else:
+            pair[0] += change.delta_free
+            pair[1] += change.delta_locked
+    moves = sorted(
+        (key, deltas) for key, deltas in net.items() if deltas[0] or deltas[1]
+    )
+    with transaction.atomic():
+        missing = [key for key, _ in moves if key not in _known_rows]
+        if missing:
+            Balance.objects.bulk_create(
+                [
+                    Balance(user_id=user_id, asset_id=asset)
+                    for user_id, asset in missing
+                ],
+                ignore_conflicts=True,
+            )
+        if moves:
+            if connection.vendor == "postgresql":
+                _apply_postgresql(moves)
+            else:
+                _apply_generic(moves)
+        LedgerEntry.objects.bulk_create(
+            [
+                LedgerEntry(
+                    user_id=c.user_id,
+                    asset_id=c.asset,
+                    delta_free=c.delta_free,
+                    delta_locked=c.delta_locked,
+                    reason=c.reason,
+                    reference=c.reference,
+                )
+                for c in changes
+            ]
+        )
+    _known_rows.update(missing)
+
+
+def _apply_postgresql(moves: list[tuple[tuple[int, str], list[Decimal]]]) -> None:
+    values = ",".join(
+        ["(%s::bigint, %s::varchar, %s::numeric, %s::numeric)"] * len(moves)
+    )
+    params: list = []
+    for (user_id, asset), (delta_free, delta_locked) in moves:
+        params += [user_id, asset, delta_free, delta_locked]
+    # The CTE locks the rows in (user, asset) order before any is updated; the
+    # guard is evaluated on the latest committed version of each row.
+    sql = f"""
+        WITH v(user_id, asset_id, df, dl) AS (VALUES {values}),
+        l AS (
+            SELECT b.id FROM accounts_balance b
+            JOIN v ON b.user_id = v.user_id AND b.asset_id = v.asset_id
+            ORDER BY b.user_id, b.asset_id
+            FOR UPDATE OF b
+        )
+        UPDATE accounts_balance b
+        SET free = b.free + v.df, locked = b.locked + v.dl
+        FROM v, l
+        WHERE b.id = l.id AND b.user_id = v.user_id AND b.asset_id = v.asset_id
+          AND b.free + v.df >= 0 AND b.locked + v.dl >= 0
+    """  # noqa: S608 - only placeholders are interpolated
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        if cursor.rowcount != len(moves):
+            raise insufficient_balance()
+
+
+def _apply_generic(moves: list[tuple[tuple[int, str], list[Decimal]]]) -> None:
+    for (user_id, asset), (delta_free, delta_locked) in moves:
+        rows = Balance.objects.filter(
+            user_id=user_id,
+            asset_id=asset,
+            free__gte=-delta_free,
+            locked__gte=-delta_locked,
+        ).update(free=F("free") + delta_free, locked=F("locked") + delta_locked)
+        if rows != 1:
+            raise insufficient_balance()
+
+
+# --- Named operations -------------------------------------------------------------
+
+
+def balance_deposit(
+    *, user_id: int, asset: str, amount: Decimal, reference: str = ""
+) -> None:
+    """Credit ``amount`` of ``asset`` to the user's free balance."""
+    amount = amount_check(asset=asset, amount=amount)
+    balance_changes_apply(
+        changes=[
+            BalanceChange(
+                user_id, asset, amount, ZERO, LedgerEntry.Reason.DEPOSIT, reference
+            )
+        ]
+    )
+
+
+def balance_withdraw(
+    *, user_id: int, asset: str, amount: Decimal, reference: str = ""
+) -> None:
+    """Debit ``amount`` from the user's free balance; refused if it is not there."""
+    amount = amount_check(asset=asset, amount=amount)
+    balance_changes_apply(
+        changes=[
+            BalanceChange(
+                user_id, asset, -amount, ZERO, LedgerEntry.Reason.WITHDRAW, reference
+            )
+        ]
+    )
+
+
+def balance_hold(
+    *, user_id: int, asset: str, amount: Decimal, reference: str = ""
+) -> None:
+    """Move ``amount`` from free to locked."""
+    amount = amount_check(asset=asset, amount=amount)
+    balance_changes_apply(changes=[hold_change(user_id, asset, amount, reference)])
+
+
+def balance_release(
+    *, user_id: int, asset: str, amount: Decimal, reference: str = ""
+) -> None:
+    """Move ``amount`` from locked back to free."""
+    amount = amount_check(asset=asset, amount=amount)
+    balance_changes_apply(changes=[release_change(user_id, asset, amount, reference)])
+
+
+def hold_change(
+    user_id: int, asset: str, amount: Decimal, reference: str
+) -> BalanceChange:
+    return BalanceChange(
+        user_id, asset, -amount, amount, LedgerEntry.Reason.HOLD, reference
+    )
+
+
+def release_change(
+    user_id: int, asset: str, amount: Decimal, reference: str
+) -> BalanceChange:
+    return BalanceChange(
+        user_id, asset, amount, -amount, LedgerEntry.Reason.RELEASE, reference
+    )
+
+
+@dataclass(frozen=True, slots=True)
+class Transfer:
+    """``amount`` of ``asset`` moving between two users.
+
+    ``from_locked`` takes it from the payer's locked balance (funds an order held),
+    otherwise from free. The payee always receives it as free.
+    """
+
+    from_user_id: int
+    to_user_id: int
+    asset: str
+    amount: Decimal
+    from_locked: bool = True
+    reason: str = LedgerEntry.Reason.TRADE
+
+
+def settle_changes(
+    transfers: Iterable[Transfer], reference: str
+) -> list[BalanceChange]:
+    """The ledgered changes that carry out ``transfers`` (not yet applied)."""
+    changes: list[BalanceChange] = []
+    for t in transfers:
+        if t.amount <= 0:
+            continue
+        if t.from_locked:
+            changes.append(
+                BalanceChange(
+                    t.from_user_id, t.asset, ZERO, -t.amount, t.reason, reference
+                )
+            )
+        else:
+            changes.append(
+                BalanceChange(
+                    t.from_user_id, t.asset, -t.amount, ZERO, t.reason, reference
+                )
+            )
+        changes.append(
+            BalanceChange(t.to_user_id, t.asset, t.amount, ZERO, t.reason, reference)
+        )
+    return changes
+
+
+def balance_settle(*, transfers: Sequence[Transfer], reference: str = "") -> None:
+    """Carry out a batch of transfers between users (fees included) atomically."""
+    balance_changes_apply(changes=settle_changes(transfers, reference))
+
+
+# --- Users --------------------------------------------------------------------------
+
+
+def user_create(
+    *,
+    username: str,
+    password: str | None,
+    email: str = "",
+    is_staff: bool = False,
+    is_superuser: bool = False,
+) -> User:
+    """Create a user; ``password=None`` leaves it unable to log in with one."""
+    user = User(
+        username=username, email=email, is_staff=is_staff, is_superuser=is_superuser
+    )
+    if password is None:
+        user.set_unusable_password()
+    else:
+        user.set_password(password)
+    user.full_clean(exclude=["password"])
+    user.save()
+    return user
+
+
+# --- API keys ----------------------------------------------------------------------
+
+_KEY_ALPHABET = string.ascii_letters + string.digits
+API_KEY_LENGTH = 64
+
+
+def _random_token(length: int = API_KEY_LENGTH) -> str:
+    return "".join(secrets.choice(_KEY_ALPHABET) for _ in range(length))
+
+
+def apikey_create(
+    *,
+    user_id: int,
+    label: str = "",
+    permissions: Sequence[str] = ("read",),
+    ip_allowlist: Sequence[str] = (),
+) -> tuple[ApiKey, str]:
+    """Create an API key; returns it with its secret, which is never shown again."""
+    unknown = set(permissions) - {"read", "trade"}
+    if unknown or not permissions:
+        raise ExchangeError(
+            errors.INVALID_PARAMETER,
+            "Data sent for parameter 'permissions' is not valid: "
+            "use read and/or trade.",
+        )
+    allowlist = [crypto.ip_network_check(item) for item in ip_allowlist]
+    secret = _random_token()
+    key = ApiKey.objects.create(
+        user_id=user_id,
+        label=label[:64],
+        key=_random_token(),
+        secret_encrypted=crypto.encrypt(secret),
+        can_read="read" in permissions or "trade" in permissions,
+        can_trade="trade" in permissions,
+        ip_allowlist=allowlist,
+    )
+    return key, secret
+
+
+def apikey_revoke(*, user_id: int, key_id: int) -> ApiKey:
+    """Revoke one of the user's keys; another user's key is 'not found'."""
+    key = ApiKey.objects.filter(id=key_id, user_id=user_id, revoked_at=None).first()
+    if key is None:
+        raise ExchangeError(errors.INVALID_PARAMETER, "API key not found.", 404)
+    key.revoked_at = timezone.now()
+    key.save(update_fields=["revoked_at"])
+    apikey_cache_invalidate(key.key)
+    return key
+
+
+def apikey_cache_invalidate(key: str) -> None:
+    cache.delete(apikey_cache_key(key))
+
+
+def apikey_cache_key(key: str) -> str:
+    return f"apikey:{key}"
+
+
+def user_disable(*, user_id: int) -> None:
+    """Stop a user from logging in or using keys. Open orders are the caller's job."""
+    now = timezone.now()
+    User.objects.filter(id=user_id).update(is_active=False)
+    keys = list(
+        ApiKey.objects.filter(user_id=user_id, revoked_at=None).values_list(
+            "key", flat=True
+        )
+    )
+    ApiKey.objects.filter(user_id=user_id, revoked_at=None).update(revoked_at=now)
+    for key in keys:
+        apikey_cache_invalidate(key)

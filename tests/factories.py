@@ -1,0 +1,44 @@
+"""Factories for test data (no fixture files)."""
+
+from decimal import Decimal
+
+import factory
+
+from accounts import services
+from accounts.models import Asset, User
+
+PASSWORD = "correct-horse-battery-9"
+
+
+class UserFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = User
+        skip_postgeneration_save = True
+
+    username = factory.Sequence(lambda n: f"user{n}")
+    email = factory.LazyAttribute(lambda u: f"{u.username}@example.com")
+    password = factory.PostGenerationMethodCall("set_password", PASSWORD)
+
+    @factory.post_generation
+    def save_password(obj, create, extracted, **kwargs):  # noqa: N805
+        if create:
+            obj.save(update_fields=["password"])
+
+
+def standard_assets() -> dict[str, Asset]:
+    result = {}
+    for code, decimals in (("BTC", 8), ("ETH", 8), ("USDT", 8)):
+        result[code], _ = Asset.objects.get_or_create(
+            code=code, defaults={"decimals": decimals}
+        )
+    return result
+
+
+def funded_user(**balances: str) -> User:
+    """A user with deposits of the given amounts, e.g. ``funded_user(BTC="1")``."""
+    user = UserFactory()
+    for asset, amount in balances.items():
+        services.balance_deposit(
+            user_id=user.id, asset=asset, amount=Decimal(amount), reference="test"
+        )
+    return user

@@ -12,9 +12,7 @@
 # WEB_TIMEOUT and WEB_GRACEFUL_TIMEOUT (read by gunicorn.conf.py), and
 # gunicorn.conf.py sets worker_tmp_dir=/dev/shm.
 
-ARG PYTHON_IMAGE=python:3.11-slim-bookworm
-
-FROM ${PYTHON_IMAGE} AS build
+FROM python:3.11-slim-bookworm AS build
 
 ENV PIP_NO_CACHE_DIR=1 \
     PIP_DISABLE_PIP_VERSION_CHECK=1 \
@@ -40,7 +38,7 @@ RUN SECRET_KEY=collectstatic-build-step-only DEBUG=0 \
     && find /app -name '__pycache__' -prune -exec rm -rf {} +
 
 
-FROM ${PYTHON_IMAGE} AS runtime
+FROM python:3.11-slim-bookworm AS runtime
 
 LABEL org.opencontainers.image.title="exchange" \
       org.opencontainers.image.description="Spot exchange API (Django, gunicorn)" \

@@ -1,0 +1,2 @@
+bucket = "exchange-terraform-state-123456789012"
+key    = "exchange/production/terraform.tfstate"

@@ -10,6 +10,7 @@ from collections import defaultdict
 from collections.abc import Callable
 from decimal import Decimal
 
+from django.db import connection
 from django.db.models import Sum
 
 from accounts.models import Balance, LedgerEntry
@@ -31,14 +32,30 @@ def registered_checks() -> list[tuple[str, Check]]:
     ] + _checks
 
 
+def sums_by(query, keys: list[str], fields: list[str]) -> dict[tuple, list[Decimal]]:
+    """Exact per-key sums of decimal fields. PostgreSQL sums NUMERIC exactly; SQLite
+    would sum in floating point, so there the rows are added up in Python."""
+    if connection.vendor == "postgresql":
+        rows = query.values(*keys).annotate(**{f: Sum(f) for f in fields})
+        return {
+            tuple(row[k] for k in keys): [row[f] or Decimal(0) for f in fields]
+            for row in rows.order_by()
+        }
+    sums: dict[tuple, list[Decimal]] = defaultdict(lambda: [Decimal(0)] * len(fields))
+    for row in query.values_list(*keys, *fields).iterator(chunk_size=10000):
+        totals = sums[tuple(row[: len(keys)])]
+        for i, value in enumerate(row[len(keys) :]):
+            totals[i] += value
+    return dict(sums)
+
+
 def ledger_check() -> list[str]:
     """Every balance equals the sum of its ledger entries."""
-    sums = {
-        (row["user_id"], row["asset_id"]): (row["free"], row["locked"])
-        for row in LedgerEntry.objects.values("user_id", "asset_id").annotate(
-            free=Sum("delta_free"), locked=Sum("delta_locked")
-        )
-    }
+    sums = sums_by(
+        LedgerEntry.objects.all(),
+        ["user_id", "asset_id"],
+        ["delta_free", "delta_locked"],
+    )
     problems = []
     for user_id, asset, free, locked in Balance.objects.values_list(
         "user_id", "asset_id", "free", "locked"
@@ -63,19 +80,18 @@ def ledger_check() -> list[str]:
 def conservation_check() -> list[str]:
     """For every asset: all balances (fees included) == deposits - withdrawals."""
     external = defaultdict(Decimal)
-    for row in (
-        LedgerEntry.objects.filter(
-            reason__in=[LedgerEntry.Reason.DEPOSIT, LedgerEntry.Reason.WITHDRAW]
-        )
-        .values("asset_id")
-        .annotate(free=Sum("delta_free"), locked=Sum("delta_locked"))
-    ):
-        external[row["asset_id"]] += (row["free"] or 0) + (row["locked"] or 0)
+    flows = LedgerEntry.objects.filter(
+        reason__in=[LedgerEntry.Reason.DEPOSIT, LedgerEntry.Reason.WITHDRAW]
+    )
+    for (asset,), (free, locked) in sums_by(
+        flows, ["asset_id"], ["delta_free", "delta_locked"]
+    ).items():
+        external[asset] = free + locked
     held = defaultdict(Decimal)
-    for row in Balance.objects.values("asset_id").annotate(
-        free=Sum("free"), locked=Sum("locked")
-    ):
-        held[row["asset_id"]] += (row["free"] or 0) + (row["locked"] or 0)
+    for (asset,), (free, locked) in sums_by(
+        Balance.objects.all(), ["asset_id"], ["free", "locked"]
+    ).items():
+        held[asset] = free + locked
     problems = []
     for asset in sorted(set(external) | set(held)):
         if held[asset] != external[asset]:

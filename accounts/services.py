@@ -18,9 +18,9 @@ from dataclasses import dataclass
 from decimal import ROUND_DOWN, Decimal
 
 from django.conf import settings
+from django.contrib.auth.hashers import make_password
 from django.core.cache import cache
 from django.db import connection, transaction
-from django.db.models import F
 from django.utils import timezone
 
 from accounts import crypto
@@ -58,9 +58,13 @@ def process_caches_clear() -> None:
 def fee_account_id() -> int:
     """The id of the account that collects trading fees."""
     if not _fee_account_id:
-        _fee_account_id.append(
-            User.objects.only("id").get(username=settings.FEE_ACCOUNT_USERNAME).id
+        # The first migration creates it; get_or_create keeps a flushed database
+        # (as between transactional tests) working too.
+        account, _ = User.objects.get_or_create(
+            username=settings.FEE_ACCOUNT_USERNAME,
+            defaults={"password": make_password(None), "is_active": False},
         )
+        _fee_account_id.append(account.id)
     return _fee_account_id[0]
 
 
@@ -160,7 +164,9 @@ def balance_changes_apply(*, changes: Sequence[BalanceChange]) -> None:
                 for c in changes
             ]
         )
-    _known_rows.update(missing)
+    if missing:
+        # Remember the new rows only once they are committed: a rollback undoes them.
+        transaction.on_commit(lambda: _known_rows.update(missing))
 
 
 def _apply_postgresql(moves: list[tuple[tuple[int, str], list[Decimal]]]) -> None:
@@ -193,15 +199,22 @@ def _apply_postgresql(moves: list[tuple[tuple[int, str], list[Decimal]]]) -> Non
 
 
 def _apply_generic(moves: list[tuple[tuple[int, str], list[Decimal]]]) -> None:
+    """SQLite: transactions are serialised by the database write lock (IMMEDIATE),
+    so a read-modify-write in exact decimals is safe, and avoids SQLite's float
+    arithmetic on NUMERIC columns."""
     for (user_id, asset), (delta_free, delta_locked) in moves:
-        rows = Balance.objects.filter(
-            user_id=user_id,
-            asset_id=asset,
-            free__gte=-delta_free,
-            locked__gte=-delta_locked,
-        ).update(free=F("free") + delta_free, locked=F("locked") + delta_locked)
-        if rows != 1:
+        row = (
+            Balance.objects.filter(user_id=user_id, asset_id=asset)
+            .values_list("id", "free", "locked")
+            .first()
+        )
+        if row is None:
             raise insufficient_balance()
+        balance_id, free, locked = row
+        free, locked = free + delta_free, locked + delta_locked
+        if free < 0 or locked < 0:
+            raise insufficient_balance()
+        Balance.objects.filter(id=balance_id).update(free=free, locked=locked)
 
 
 # --- Named operations -------------------------------------------------------------

@@ -42,3 +42,18 @@ def funded_user(**balances: str) -> User:
             user_id=user.id, asset=asset, amount=Decimal(amount), reference="test"
         )
     return user
+
+
+def standard_symbols() -> dict:
+    """BTCUSDT, ETHUSDT and ETHBTC with the demo filters (fees 0.1%)."""
+    from trading import services as trading_services
+    from trading.demo import SYMBOLS
+    from trading.models import Symbol
+
+    standard_assets()
+    result = {}
+    for spec in SYMBOLS:
+        result[spec["symbol"]] = Symbol.objects.filter(
+            symbol=spec["symbol"]
+        ).first() or (trading_services.symbol_create(**spec))
+    return result

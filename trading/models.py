@@ -1,0 +1,193 @@
+from decimal import Decimal
+
+from django.db import models
+from django.db.models import Q
+
+from accounts.fields import AmountField
+from accounts.models import Asset, User
+
+OPEN_STATUSES = ("NEW", "PARTIALLY_FILLED")
+
+
+class Symbol(models.Model):
+    """A trading pair with its filters and fees.
+
+    The row is also the pair lock across processes: every change to the symbol's
+    book happens inside ``SELECT ... FOR UPDATE`` on it, and bumps ``book_seq``.
+    """
+
+    class Status(models.TextChoices):
+        TRADING = "TRADING"
+        HALT = "HALT"
+        BREAK = "BREAK"
+
+    symbol = models.CharField(max_length=20, primary_key=True)
+    base = models.ForeignKey(Asset, on_delete=models.PROTECT, related_name="+")
+    quote = models.ForeignKey(Asset, on_delete=models.PROTECT, related_name="+")
+    status = models.CharField(max_length=8, choices=Status.choices, default="TRADING")
+    tick_size = AmountField()
+    min_price = AmountField(default=0)
+    max_price = AmountField(default=0, help_text="0: no maximum")
+    step_size = AmountField()
+    min_qty = AmountField()
+    max_qty = AmountField()
+    market_max_qty = AmountField(default=0, help_text="0: same as max_qty")
+    min_notional = AmountField(default=0)
+    max_notional = AmountField(default=0, help_text="0: no maximum")
+    max_num_orders = models.PositiveIntegerField(default=200)
+    maker_fee = AmountField(default=Decimal("0.001"))
+    taker_fee = AmountField(default=Decimal("0.001"))
+    book_seq = models.BigIntegerField(default=0)
+    last_order_id = models.BigIntegerField(default=0)
+    last_trade_id = models.BigIntegerField(default=0)
+
+    class Meta:
+        ordering = ["symbol"]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(tick_size__gt=0), name="symbol_tick_gt_0"
+            ),
+            models.CheckConstraint(
+                condition=Q(step_size__gt=0), name="symbol_step_gt_0"
+            ),
+            models.CheckConstraint(
+                condition=Q(
+                    maker_fee__gte=0, maker_fee__lt=1, taker_fee__gte=0, taker_fee__lt=1
+                ),
+                name="symbol_fees_in_range",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return self.symbol
+
+
+class Order(models.Model):
+    """An order, with every field Binance reports. ``order_id`` is per symbol and is
+    also the arrival sequence that decides time priority. ``seq`` is the symbol's
+    ``book_seq`` at the order's last change, so a process can catch its book up."""
+
+    class Side(models.TextChoices):
+        BUY = "BUY"
+        SELL = "SELL"
+
+    class Type(models.TextChoices):
+        LIMIT = "LIMIT"
+        MARKET = "MARKET"
+        LIMIT_MAKER = "LIMIT_MAKER"
+
+    class Status(models.TextChoices):
+        NEW = "NEW"
+        PARTIALLY_FILLED = "PARTIALLY_FILLED"
+        FILLED = "FILLED"
+        CANCELED = "CANCELED"
+        EXPIRED = "EXPIRED"
+        EXPIRED_IN_MATCH = "EXPIRED_IN_MATCH"
+
+    symbol = models.ForeignKey(Symbol, on_delete=models.PROTECT, related_name="orders")
+    order_id = models.BigIntegerField()
+    user = models.ForeignKey(User, on_delete=models.PROTECT, related_name="orders")
+    client_order_id = models.CharField(max_length=36)
+    side = models.CharField(max_length=4, choices=Side.choices)
+    type = models.CharField(max_length=12, choices=Type.choices)
+    time_in_force = models.CharField(max_length=3, blank=True)
+    price = AmountField(default=0)
+    orig_qty = AmountField(default=0)
+    orig_quote_order_qty = AmountField(default=0)
+    executed_qty = AmountField(default=0)
+    cummulative_quote_qty = AmountField(default=0)
+    status = models.CharField(max_length=16, choices=Status.choices)
+    self_trade_prevention_mode = models.CharField(max_length=12, default="NONE")
+    time = models.BigIntegerField(help_text="ms since the epoch")
+    update_time = models.BigIntegerField(help_text="ms since the epoch")
+    seq = models.BigIntegerField()
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["symbol", "order_id"], name="order_symbol_id"
+            ),
+            # A client order id may not be reused while an order with it is open.
+            models.UniqueConstraint(
+                fields=["user", "client_order_id"],
+                condition=Q(status__in=OPEN_STATUSES),
+                name="order_open_client_id",
+            ),
+            models.CheckConstraint(
+                condition=Q(executed_qty__gte=0), name="order_executed_gte_0"
+            ),
+        ]
+        indexes = [
+            # Book sync: the rows that changed after a process's seq.
+            models.Index(fields=["symbol", "seq"], name="order_symbol_seq"),
+            # Book rebuild: every open order of a symbol, in arrival order.
+            models.Index(
+                fields=["symbol", "order_id"],
+                condition=Q(status__in=OPEN_STATUSES),
+                name="order_open_by_symbol",
+            ),
+            # openOrders, cancel-all, MAX_NUM_ORDERS.
+            models.Index(
+                fields=["user", "symbol"],
+                condition=Q(status__in=OPEN_STATUSES),
+                name="order_open_by_user",
+            ),
+            # allOrders (orderId from, or a time window) and origClientOrderId.
+            models.Index(
+                fields=["user", "symbol", "order_id"], name="order_user_symbol_id"
+            ),
+            models.Index(
+                fields=["user", "symbol", "time"], name="order_user_symbol_time"
+            ),
+            models.Index(
+                fields=["user", "client_order_id"], name="order_user_client_id"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.symbol_id}#{self.order_id}"
+
+    @property
+    def is_open(self) -> bool:
+        return self.status in OPEN_STATUSES
+
+
+class Trade(models.Model):
+    """One fill between a maker and a taker. ``trade_id`` is per symbol.
+
+    The buyer's fee is taken in the base asset, the seller's in the quote asset, and
+    both go to the fee account.
+    """
+
+    symbol = models.ForeignKey(Symbol, on_delete=models.PROTECT, related_name="trades")
+    trade_id = models.BigIntegerField()
+    price = AmountField()
+    qty = AmountField()
+    quote_qty = AmountField()
+    time = models.BigIntegerField(help_text="ms since the epoch")
+    buyer = models.ForeignKey(User, on_delete=models.PROTECT, related_name="+")
+    seller = models.ForeignKey(User, on_delete=models.PROTECT, related_name="+")
+    buyer_order_id = models.BigIntegerField()
+    seller_order_id = models.BigIntegerField()
+    is_buyer_maker = models.BooleanField()
+    buyer_fee = AmountField(default=0)
+    seller_fee = AmountField(default=0)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["symbol", "trade_id"], name="trade_symbol_id"
+            ),
+        ]
+        indexes = [
+            models.Index(fields=["symbol", "time"], name="trade_symbol_time"),
+            models.Index(fields=["buyer", "symbol", "trade_id"], name="trade_buyer"),
+            models.Index(fields=["seller", "symbol", "trade_id"], name="trade_seller"),
+            models.Index(fields=["symbol", "buyer_order_id"], name="trade_buyer_order"),
+            models.Index(
+                fields=["symbol", "seller_order_id"], name="trade_seller_order"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.symbol_id} trade {self.trade_id}: {self.qty} @ {self.price}"

@@ -21,12 +21,20 @@ const MODELS = {
     "@kubernetes-models/external-secrets/external-secrets.io/v1/ExternalSecret",
 };
 
+// Kinds with no kubernetes-models package: crd_strict.py checks them
+// against their full upstream CRD schema instead.
+const ELSEWHERE = new Set(["configuration.konghq.com/v1/KongPlugin"]);
+
 const objects = JSON.parse(readFileSync(0, "utf8"));
 let failed = 0;
 for (const obj of objects) {
   const key = `${obj.apiVersion}/${obj.kind}`;
   const name = `${obj.kind}/${obj.metadata?.name}`;
   const path = MODELS[key];
+  if (ELSEWHERE.has(key)) {
+    console.log(`skip ${name}: full upstream CRD schema checked by crd_strict.py`);
+    continue;
+  }
   if (!path) {
     console.log(`NO-SCHEMA ${name} (${obj.apiVersion}): no upstream model here`);
     failed += 1;

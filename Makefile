@@ -9,7 +9,7 @@ HOST ?= 127.0.0.1
 PORT ?= 8000
 PYTEST_ARGS ?=
 
-.PHONY: venv run test test-embedded smoke lint format serve-prod bench migrate seed clean
+.PHONY: venv run test smoke lint format serve-prod infra-check clean
 
 venv: $(STAMP)
 
@@ -32,6 +32,15 @@ test: venv
 # A short end-to-end check of a served exchange on the embedded default.
 smoke: venv
 	bash scripts/smoke.sh
+
+# The production-like stack: gunicorn on PostgreSQL + Redis, DEBUG off. The image
+# runs the very same gunicorn command.
+serve-prod: venv
+	bash scripts/prod-prepare.sh
+	set -a && . var/prod.env && . var/prod-settings.env && set +a && exec $(BIN)/gunicorn --config gunicorn.conf.py exchange.wsgi:application
+
+infra-check:
+	bash .ci/infra-check
 
 lint: venv
 	$(BIN)/ruff check .

@@ -1,0 +1,43 @@
+"""gunicorn settings, from the environment. The same file serves `make serve-prod`
+and the container image, so what is benchmarked is what ships.
+
+gthread with one thread per worker and one worker per core measured best: more
+threads contend for the GIL while a pair lock is held, more workers than cores do
+not help (docs/performance.md).
+"""
+
+import os
+import shutil
+
+bind = f"{os.environ.get('BIND_HOST', '127.0.0.1')}:{os.environ.get('PORT', '8000')}"
+worker_class = "gthread"
+workers = int(os.environ.get("WEB_WORKERS") or os.cpu_count() or 2)
+threads = int(os.environ.get("WEB_THREADS") or 1)
+timeout = int(os.environ.get("WEB_TIMEOUT") or 30)
+graceful_timeout = int(os.environ.get("WEB_GRACEFUL_TIMEOUT") or 30)
+keepalive = int(os.environ.get("WEB_KEEPALIVE") or 5)
+backlog = int(os.environ.get("WEB_BACKLOG") or 2048)
+worker_tmp_dir = "/dev/shm"
+accesslog = os.environ.get("WEB_ACCESS_LOG") or None
+errorlog = "-"
+loglevel = os.environ.get("LOG_LEVEL", "info").lower()
+forwarded_allow_ips = os.environ.get("FORWARDED_ALLOW_IPS", "127.0.0.1")
+
+# Metrics from every worker are aggregated through files in this directory.
+os.environ.setdefault(
+    "PROMETHEUS_MULTIPROC_DIR", f"/dev/shm/exchange-metrics-{bind.rsplit(':', 1)[1]}"
+)
+
+
+def on_starting(server):
+    """Start with no metric files left by an earlier run."""
+    path = os.environ["PROMETHEUS_MULTIPROC_DIR"]
+    shutil.rmtree(path, ignore_errors=True)
+    os.makedirs(path, exist_ok=True)
+
+
+def child_exit(server, worker):
+    """Drop a dead worker's live gauges from the aggregate."""
+    from prometheus_client import multiprocess
+
+    multiprocess.mark_process_dead(worker.pid)

@@ -90,43 +90,42 @@ class PlaceResult:
     reject_reason: str | None = None
 
 
-_new_result = object.__new__
-(
-    _set_order_id,
-    _set_status,
-    _set_executed_qty,
-    _set_executed_quote,
-    _set_remaining,
-    _set_fills,
-    _set_expired_makers,
-    _set_reject_reason,
-) = (PlaceResult.__dict__[name].__set__ for name in PlaceResult.__slots__)
+class PlaceResultBuilder:
+    """Builds a PlaceResult equal to ``PlaceResult(...)`` with the same arguments.
 
-
-def make_result(
-    order_id: int,
-    status: str,
-    executed_qty: int,
-    executed_quote: int,
-    remaining: int,
-    fills: list,
-    expired_makers: list,
-    reject_reason: str | None,
-) -> PlaceResult:
-    """Build a PlaceResult equal to ``PlaceResult(...)`` with the same arguments.
-
-    The generated ``__init__`` of a frozen dataclass routes each field through
-    ``object.__setattr__``, which costs about as much as matching an order; writing
-    the slots through their descriptors gives the same immutable object for half
-    the price, once per command.
+    The ``__init__`` that dataclasses generate for a frozen class routes every field
+    through ``object.__setattr__``, which costs about as much as matching an order.
+    This twin has the same slots, fills them with plain stores, then becomes a
+    PlaceResult (allowed because the two layouts are identical): the caller gets
+    the same immutable object for a third of the price, once per command. The
+    engine's hottest path goes one step further and fills a bare
+    ``object.__new__(PlaceResultBuilder)`` inline, saving the call itself.
     """
-    result = _new_result(PlaceResult)
-    _set_order_id(result, order_id)
-    _set_status(result, status)
-    _set_executed_qty(result, executed_qty)
-    _set_executed_quote(result, executed_quote)
-    _set_remaining(result, remaining)
-    _set_fills(result, fills)
-    _set_expired_makers(result, expired_makers)
-    _set_reject_reason(result, reject_reason)
-    return result
+
+    __slots__ = PlaceResult.__slots__
+
+    def __init__(
+        self,
+        order_id: int,
+        status: str,
+        executed_qty: int,
+        executed_quote: int,
+        remaining: int,
+        fills: list,
+        expired_makers: list,
+        reject_reason: str | None,
+    ) -> None:
+        self.order_id = order_id
+        self.status = status
+        self.executed_qty = executed_qty
+        self.executed_quote = executed_quote
+        self.remaining = remaining
+        self.fills = fills
+        self.expired_makers = expired_makers
+        self.reject_reason = reject_reason
+        self.__class__ = PlaceResult  # type: ignore[assignment]
+
+
+# make_result(order_id, status, executed_qty, executed_quote, remaining, fills,
+#             expired_makers, reject_reason) -> PlaceResult
+make_result = PlaceResultBuilder

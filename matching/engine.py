@@ -9,11 +9,13 @@ Layout, chosen for CPython speed rather than elegance:
 
 * an order resting on the book is a 4-item list ``[remaining, order_id, owner,
   level]``, found by id through ``_index``;
-* a price level is a 6-item list ``[total, count, queue, price, dead, side]``:
-  ``total`` lots and ``count`` orders are kept exact on every change, ``queue`` is a
-  deque of orders in order_id order, ``dead`` counts the cancelled orders still in
-  the queue (tombstones, ``remaining == 0``) that matching skips and that are purged
-  once they outnumber the live ones;
+* a price level is a 7-item list ``[total, count, queue, price, dead, side,
+  head]``: ``total`` lots and ``count`` orders are kept exact on every change;
+  ``queue`` is a plain list of orders in order_id order whose live part starts at
+  index ``head`` (matching advances ``head`` instead of shifting the list, and the
+  consumed prefix is cut off once it is the larger half); ``dead`` counts the
+  cancelled orders still in the live part (tombstones, ``remaining == 0``), which
+  matching skips and which are purged once they outnumber the live ones;
 * each side keeps its levels in a dict by key (``price`` for asks, ``-price`` for
   bids, so the best level has the smallest key on both sides) and the keys in a
   binary heap. A level emptied away from the top of the heap leaves its key behind
@@ -37,7 +39,6 @@ with no fill, no maker expired and the book untouched.
 from __future__ import annotations
 
 from bisect import bisect_right
-from collections import deque
 from collections.abc import Iterator
 from heapq import heapify, heappop, heappush
 from itertools import islice
@@ -61,6 +62,7 @@ from matching.contract import (
     MARKET,
     MAX_PRICE,
     NEW,
+    ORDER_TYPES,
     PARTIALLY_FILLED,
     REJECTED,
     SELL,
@@ -70,6 +72,7 @@ from matching.contract import (
     WOULD_TAKE,
     NewOrder,
     PlaceResult,
+    PlaceResultBuilder,
     make_result,
 )
 
@@ -102,6 +105,8 @@ __all__ = [
     "PlaceResult",
 ]
 
+_new_result = object.__new__
+
 # Larger than any key a level can have (keys are +-price, price <= MAX_PRICE).
 _NO_LIMIT = MAX_PRICE + 1
 
@@ -114,6 +119,7 @@ _SELF_TRADE = 2  # self-trade prevention expired the taker
 # that the purge cost is spread over many commands.
 _STALE_SLACK = 64
 _DEAD_SLACK = 16
+_HEAD_SLACK = 32
 
 OrderTuple = tuple[int, int, str, int, int]
 
@@ -190,144 +196,148 @@ class OrderBook:
         rests is queued at its place by order_id within its level.
         """
         order_id = cmd.order_id
-        if order_id in self._index:
+        index = self._index
+        if order_id in index:
             raise ValueError(f"order {order_id} is already on the book")
-        side = cmd.side
-        if side == BUY:
-            own = self._bids
-            opp = self._asks
-        elif side == SELL:
-            own = self._asks
-            opp = self._bids
-        else:
-            raise ValueError(f"unknown side {side!r}")
         order_type = cmd.type
-        tif = cmd.tif
-        stp = cmd.stp
-        if tif not in TIME_IN_FORCES:
-            raise ValueError(f"unknown time in force {tif!r}")
-        if stp not in STP_MODES:
-            raise ValueError(f"unknown self-trade prevention mode {stp!r}")
-        fills: list = []
-        expired: list = []
-
+        # The two commands that make up most of a real stream, GTC limits and
+        # market orders by quantity without self-trade prevention, take a short
+        # path; everything else, and every invalid command, goes the long way.
         if order_type == LIMIT:
+            if cmd.tif != GTC or cmd.stp != STP_NONE:
+                return self._place_checked(cmd)
             price = cmd.price
             qty = cmd.qty
-            if qty <= 0 or cmd.quote_qty:
-                return make_result(
-                    order_id, REJECTED, 0, 0, 0, fills, expired, INVALID_QTY
-                )
-            if price <= 0 or price > MAX_PRICE:
-                return make_result(
-                    order_id, REJECTED, 0, 0, 0, fills, expired, INVALID_PRICE
-                )
-            limit_key = price * opp.sign
+            if qty <= 0 or price <= 0 or price > MAX_PRICE or cmd.quote_qty:
+                return self._place_checked(cmd)
+            side = cmd.side
+            if side == BUY:
+                own = self._bids
+                opp = self._asks
+                key = -price
+                limit_key = price
+            elif side == SELL:
+                own = self._asks
+                opp = self._bids
+                key = price
+                limit_key = -price
+            else:
+                raise ValueError(f"unknown side {side!r}")
+            fills: list = []
             heap = opp.heap
-            if not heap or heap[0] > limit_key:
-                if tif == GTC:
-                    self._rest(own, order_id, cmd.owner, price, qty)
-                    return make_result(order_id, NEW, 0, 0, qty, fills, expired, None)
-                return make_result(order_id, EXPIRED, 0, 0, 0, fills, expired, None)
-            if tif == FOK and not self._fillable(opp, limit_key, qty, cmd.owner, stp):
-                return make_result(order_id, EXPIRED, 0, 0, 0, fills, expired, None)
-            if stp == STP_NONE:
+            if heap and heap[0] <= limit_key:
                 left, quote = self._take(opp, limit_key, qty, fills)
-                outcome = _DONE if not left else _EXHAUSTED
+                status = PARTIALLY_FILLED if left else FILLED
             else:
-                done, quote, outcome = self._take_checked(
-                    opp, limit_key, qty, 0, cmd.owner, stp, fills, expired
-                )
-                left = qty - done
-            done = qty - left
-            if not left:
-                return make_result(
-                    order_id, FILLED, done, quote, 0, fills, expired, None
-                )
-            if outcome == _SELF_TRADE:
-                status = EXPIRED_IN_MATCH
-            elif tif == GTC:
-                self._rest(own, order_id, cmd.owner, price, left)
-                status = PARTIALLY_FILLED if done else NEW
-                return make_result(
-                    order_id, status, done, quote, left, fills, expired, None
-                )
-            else:
-                status = EXPIRED
-            return make_result(order_id, status, done, quote, 0, fills, expired, None)
-
-        if order_type == MARKET:
+                left = qty
+                quote = 0
+                status = NEW
+            if left:
+                levels = own.levels
+                level = levels.get(key)
+                if level is None:
+                    entry = [left, order_id, cmd.owner, None]
+                    entry[3] = level = [left, 1, [entry], price, 0, own, 0]
+                    levels[key] = level
+                    stale = own.stale
+                    if key in stale:
+                        stale.remove(key)
+                    else:
+                        heappush(own.heap, key)
+                else:
+                    entry = [left, order_id, cmd.owner, level]
+                    queue = level[2]
+                    if queue[-1][1] < order_id:
+                        queue.append(entry)
+                    else:
+                        ids = [e[1] for e in queue]
+                        queue.insert(bisect_right(ids, order_id, level[6]), entry)
+                    level[0] += left
+                    level[1] += 1
+                index[order_id] = entry
+            resting = left
+        elif order_type == MARKET:
             qty = cmd.qty
-            budget = cmd.quote_qty
-            if qty < 0 or budget < 0 or (qty == 0) == (budget == 0):
-                return make_result(
-                    order_id, REJECTED, 0, 0, 0, fills, expired, INVALID_QTY
-                )
-            if qty and stp == STP_NONE:
-                left, quote = self._take(opp, _NO_LIMIT, qty, fills)
-                done = qty - left
-                status = EXPIRED if left else FILLED
-                return make_result(
-                    order_id, status, done, quote, 0, fills, expired, None
-                )
-            done, quote, outcome = self._take_checked(
-                opp, _NO_LIMIT, qty, budget, cmd.owner, stp, fills, expired
-            )
-            if outcome == _SELF_TRADE:
-                status = EXPIRED_IN_MATCH
-            elif outcome == _DONE and done:
-                # By lots, _DONE means all lots filled; by quote, that the budget
-                # left cannot pay for one lot at the next maker's price.
-                status = FILLED
+            if (
+                qty <= 0
+                or cmd.quote_qty
+                or cmd.stp != STP_NONE
+                or cmd.tif not in TIME_IN_FORCES
+            ):
+                return self._place_checked(cmd)
+            side = cmd.side
+            if side == BUY:
+                opp = self._asks
+            elif side == SELL:
+                opp = self._bids
             else:
-                status = EXPIRED
-            return make_result(order_id, status, done, quote, 0, fills, expired, None)
-
-        if order_type == LIMIT_MAKER:
-            price = cmd.price
-            qty = cmd.qty
-            if qty <= 0 or cmd.quote_qty:
-                return make_result(
-                    order_id, REJECTED, 0, 0, 0, fills, expired, INVALID_QTY
-                )
-            if price <= 0 or price > MAX_PRICE:
-                return make_result(
-                    order_id, REJECTED, 0, 0, 0, fills, expired, INVALID_PRICE
-                )
-            heap = opp.heap
-            if heap and heap[0] <= price * opp.sign:
-                return make_result(
-                    order_id, REJECTED, 0, 0, 0, fills, expired, WOULD_TAKE
-                )
-            self._rest(own, order_id, cmd.owner, price, qty)
-            return make_result(order_id, NEW, 0, 0, qty, fills, expired, None)
-
-        raise ValueError(f"unknown order type {order_type!r}")
+                raise ValueError(f"unknown side {side!r}")
+            fills = []
+            left, quote = self._take(opp, _NO_LIMIT, qty, fills)
+            status = EXPIRED if left else FILLED
+            resting = 0
+        else:
+            return self._place_checked(cmd)
+        # make_result(...) inlined: this runs once per command.
+        result = _new_result(PlaceResultBuilder)
+        result.order_id = order_id
+        result.status = status
+        result.executed_qty = qty - left
+        result.executed_quote = quote
+        result.remaining = resting
+        result.fills = fills
+        result.expired_makers = []
+        result.reject_reason = None
+        result.__class__ = PlaceResult
+        return result
 
     def cancel(self, order_id: int) -> int | None:
         """Take a resting order off the book; return the lots removed, or None."""
         entry = self._index.pop(order_id, None)
         if entry is None:
             return None
-        remaining = entry[0]
-        entry[0] = 0
+        lots = entry[0]
         level = entry[3]
-        if level[1] == 1:
-            self._drop_level(level)
-            return remaining
-        level[0] -= remaining
-        level[1] -= 1
+        count = level[1] - 1
+        if not count:
+            # _drop_level inlined: most cancels in a thin book empty their level.
+            side = level[5]
+            key = level[3] * side.sign
+            levels = side.levels
+            del levels[key]
+            heap = side.heap
+            if heap[0] == key:
+                side.drop_top()
+                return lots
+            stale = side.stale
+            stale.add(key)
+            if len(stale) > _STALE_SLACK and len(stale) > len(levels):
+                heap[:] = levels
+                heapify(heap)
+                stale.clear()
+            return lots
+        entry[0] = 0
+        level[0] -= lots
+        level[1] = count
         queue = level[2]
         if queue[-1] is entry:
             queue.pop()
-        elif queue[0] is entry:
-            queue.popleft()
+            return lots
+        head = level[6]
+        if queue[head] is entry:
+            head += 1
+            if head > _HEAD_SLACK and head + head > len(queue):
+                del queue[:head]
+                head = 0
+            level[6] = head
+            return lots
+        dead = level[4] + 1
+        if dead > _DEAD_SLACK and dead > count:
+            level[2] = [e for e in islice(queue, head, None) if e[0]]
+            level[4] = level[6] = 0
         else:
-            level[4] += 1
-            if level[4] > _DEAD_SLACK and level[4] > level[1]:
-                level[2] = deque([e for e in queue if e[0]])
-                level[4] = 0
-        return remaining
+            level[4] = dead
+        return lots
 
     def remove(self, order_id: int) -> bool:
         """Take a resting order off the book (a sync step); True if it was there."""
@@ -381,7 +391,7 @@ class OrderBook:
             name = side.name
             for level in side.walk():
                 price = level[3]
-                for entry in level[2]:
+                for entry in islice(level[2], level[6], None):
                     if entry[0]:
                         out.append((entry[1], entry[2], name, price, entry[0]))
         return iter(out)
@@ -397,7 +407,10 @@ class OrderBook:
         return heap[0] if heap else None
 
     def depth(self, n: int) -> tuple[list[tuple[int, int]], list[tuple[int, int]]]:
-        """Top ``n`` levels per side as ``(price, total_lots)``, best first."""
+        """Top ``n`` levels per side as ``(price, total_lots)``, best first.
+
+        O(n log n) in the levels returned; the orders in them are not visited.
+        """
         if n <= 0:
             return [], []
         bids = [(level[3], level[0]) for level in islice(self._bids.walk(), n)]
@@ -450,17 +463,20 @@ class OrderBook:
                 assert heap[(i - 1) // 2] <= heap[i], "heap order broken"
             assert not heap or heap[0] in levels, "stale key at the top"
             for key, level in levels.items():
-                total, count, queue, price, dead, owner_side = level
+                total, count, queue, price, dead, owner_side, head = level
                 assert owner_side is side, "level on the wrong side"
                 assert key == price * side.sign, "level filed under the wrong key"
                 assert 0 < price <= MAX_PRICE, "price out of range"
-                live = [e for e in queue if e[0]]
+                assert 0 <= head < len(queue), f"level {price} head out of range"
+                part = queue[head:]
+                live = [e for e in part if e[0]]
                 assert count > 0, f"empty level {price} left behind"
                 assert count == len(live), f"level {price} count {count} != {len(live)}"
-                assert dead == len(queue) - len(live), f"level {price} tombstones"
+                assert dead == len(part) - len(live), f"level {price} tombstones"
                 assert total == sum(e[0] for e in live), f"level {price} total wrong"
-                ids = [e[1] for e in live]
-                assert ids == sorted(set(ids)), f"level {price} not in order_id order"
+                ids = [e[1] for e in part]
+                assert ids == sorted(ids), f"level {price} not in order_id order"
+                assert len({e[1] for e in live}) == count, "an id is queued twice"
                 for entry in live:
                     assert entry[0] > 0, "non-positive remaining"
                     assert entry[3] is level, "order points at another level"
@@ -472,14 +488,101 @@ class OrderBook:
 
     # ------------------------------------------------------------------ internals
 
+    def _place_checked(self, cmd: NewOrder) -> PlaceResult:
+        """``place`` for every command: full validation, STP, IOC, FOK, by quote."""
+        order_id = cmd.order_id
+        side = cmd.side
+        if side == BUY:
+            own = self._bids
+            opp = self._asks
+        elif side == SELL:
+            own = self._asks
+            opp = self._bids
+        else:
+            raise ValueError(f"unknown side {side!r}")
+        order_type = cmd.type
+        tif = cmd.tif
+        stp = cmd.stp
+        if tif not in TIME_IN_FORCES:
+            raise ValueError(f"unknown time in force {tif!r}")
+        if stp not in STP_MODES:
+            raise ValueError(f"unknown self-trade prevention mode {stp!r}")
+        if order_type not in ORDER_TYPES:
+            raise ValueError(f"unknown order type {order_type!r}")
+        fills: list = []
+        expired: list = []
+
+        if order_type == MARKET:
+            qty = cmd.qty
+            budget = cmd.quote_qty
+            if qty < 0 or budget < 0 or (qty == 0) == (budget == 0):
+                return make_result(
+                    order_id, REJECTED, 0, 0, 0, fills, expired, INVALID_QTY
+                )
+            done, quote, outcome = self._take_checked(
+                opp, _NO_LIMIT, qty, budget, cmd.owner, stp, fills, expired
+            )
+            if outcome == _SELF_TRADE:
+                status = EXPIRED_IN_MATCH
+            elif outcome == _DONE and done:
+                # By lots, _DONE means all lots filled; by quote, that the budget
+                # left cannot pay for one lot at the next maker's price.
+                status = FILLED
+            else:
+                status = EXPIRED
+            return make_result(order_id, status, done, quote, 0, fills, expired, None)
+
+        price = cmd.price
+        qty = cmd.qty
+        if qty <= 0 or cmd.quote_qty:
+            return make_result(order_id, REJECTED, 0, 0, 0, fills, expired, INVALID_QTY)
+        if price <= 0 or price > MAX_PRICE:
+            return make_result(
+                order_id, REJECTED, 0, 0, 0, fills, expired, INVALID_PRICE
+            )
+        limit_key = price * opp.sign
+        heap = opp.heap
+        crosses = bool(heap) and heap[0] <= limit_key
+        if order_type == LIMIT_MAKER:
+            if crosses:
+                return make_result(
+                    order_id, REJECTED, 0, 0, 0, fills, expired, WOULD_TAKE
+                )
+            self._rest(own, order_id, cmd.owner, price, qty)
+            return make_result(order_id, NEW, 0, 0, qty, fills, expired, None)
+
+        done = quote = 0
+        outcome = _EXHAUSTED
+        if crosses:
+            if tif == FOK and not self._fillable(opp, limit_key, qty, cmd.owner, stp):
+                return make_result(order_id, EXPIRED, 0, 0, 0, fills, expired, None)
+            done, quote, outcome = self._take_checked(
+                opp, limit_key, qty, 0, cmd.owner, stp, fills, expired
+            )
+        left = qty - done
+        if not left:
+            return make_result(order_id, FILLED, done, quote, 0, fills, expired, None)
+        if outcome == _SELF_TRADE:
+            status = EXPIRED_IN_MATCH
+        elif tif == GTC:
+            self._rest(own, order_id, cmd.owner, price, left)
+            status = PARTIALLY_FILLED if done else NEW
+            return make_result(
+                order_id, status, done, quote, left, fills, expired, None
+            )
+        else:
+            status = EXPIRED
+        return make_result(order_id, status, done, quote, 0, fills, expired, None)
+
     def _rest(
         self, own: _Side, order_id: int, owner: int, price: int, qty: int
     ) -> None:
+        """Queue an order on its own side at its place by order_id (no matching)."""
         key = price * own.sign
         level = own.levels.get(key)
         if level is None:
-            queue: deque = deque()
-            level = [0, 0, queue, price, 0, own]
+            entry = [qty, order_id, owner, None]
+            entry[3] = level = [qty, 1, [entry], price, 0, own, 0]
             own.levels[key] = level
             stale = own.stale
             if key in stale:
@@ -487,19 +590,19 @@ class OrderBook:
             else:
                 heappush(own.heap, key)
         else:
+            entry = [qty, order_id, owner, level]
             queue = level[2]
-        entry = [qty, order_id, owner, level]
-        if queue and queue[-1][1] > order_id:
-            items = list(queue)
-            items.insert(bisect_right([e[1] for e in items], order_id), entry)
-            level[2] = deque(items)
-        else:
-            queue.append(entry)
-        level[0] += qty
-        level[1] += 1
+            if queue[-1][1] < order_id:
+                queue.append(entry)
+            else:
+                ids = [e[1] for e in queue]
+                queue.insert(bisect_right(ids, order_id, level[6]), entry)
+            level[0] += qty
+            level[1] += 1
         self._index[order_id] = entry
 
     def _drop_level(self, level: list) -> None:
+        """Forget a level whose last order just left, keeping the heap top live."""
         side = level[5]
         key = level[3] * side.sign
         levels = side.levels
@@ -537,7 +640,9 @@ class OrderBook:
             total = level[0]
             if total <= left:
                 # The whole level goes: no per-order bookkeeping on the level.
-                for entry in level[2]:
+                queue = level[2]
+                head = level[6]
+                for entry in queue[head:] if head else queue:
                     lots = entry[0]
                     if lots:
                         maker_id = entry[1]
@@ -554,32 +659,34 @@ class OrderBook:
                 continue
             # The level outlives the taker, so the taker ends here.
             queue = level[2]
-            popleft = queue.popleft
-            taken = 0
+            i = level[6]
+            want = left
             while True:
-                entry = queue[0]
+                entry = queue[i]
                 lots = entry[0]
                 if not lots:
-                    popleft()
+                    i += 1
                     level[4] -= 1
                     continue
                 maker_id = entry[1]
-                want = left - taken
                 if lots <= want:
-                    popleft()
+                    i += 1
                     del index[maker_id]
                     append((maker_id, entry[2], price, lots, 0))
                     level[1] -= 1
-                    taken += lots
-                    if taken == left:
+                    want -= lots
+                    if not want:
                         break
                 else:
                     entry[0] = lots - want
                     append((maker_id, entry[2], price, want, lots - want))
-                    taken = left
                     break
-            level[0] = total - taken
-            quote += taken * price
+            if i > _HEAD_SLACK and i + i > len(queue):
+                del queue[:i]
+                i = 0
+            level[6] = i
+            level[0] = total - left
+            quote += left * price
             left = 0
             break
         return left, quote
@@ -622,12 +729,12 @@ class OrderBook:
             level = levels[key]
             price = level[3]
             queue = level[2]
-            popleft = queue.popleft
+            i = level[6]
             while level[1]:
-                entry = queue[0]
+                entry = queue[i]
                 lots = entry[0]
                 if not lots:
-                    popleft()
+                    i += 1
                     level[4] -= 1
                     continue
                 if by_quote:
@@ -640,7 +747,7 @@ class OrderBook:
                 maker_id = entry[1]
                 if check_self and entry[2] == owner:
                     if expire_maker:
-                        popleft()
+                        i += 1
                         del index[maker_id]
                         level[0] -= lots
                         level[1] -= 1
@@ -650,7 +757,7 @@ class OrderBook:
                         break
                     continue
                 if lots <= want:
-                    popleft()
+                    i += 1
                     del index[maker_id]
                     level[1] -= 1
                     append((maker_id, entry[2], price, lots, 0))
@@ -677,6 +784,11 @@ class OrderBook:
                 heappop(heap)
                 while heap and heap[0] not in levels:
                     opp.stale.remove(heappop(heap))
+            else:
+                if i > _HEAD_SLACK and i + i > len(queue):
+                    del queue[:i]
+                    i = 0
+                level[6] = i
             if outcome != _EXHAUSTED:
                 break
         return done, quote, outcome
@@ -694,7 +806,7 @@ class OrderBook:
             return False
         blocked_by_own = stp != EXPIRE_MAKER
         for level in opp.walk(limit_key):
-            for entry in level[2]:
+            for entry in islice(level[2], level[6], None):
                 lots = entry[0]
                 if not lots:
                     continue

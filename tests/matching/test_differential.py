@@ -77,9 +77,10 @@ def test_engine_matches_reference(seed):
 
 
 def test_engine_matches_reference_with_eager_purges(monkeypatch):
-    """Tombstone and stale-key purges on every chance, so their paths run often."""
+    """Purges of tombstones, stale keys and consumed queue heads at every chance."""
     monkeypatch.setattr(engine, "_DEAD_SLACK", 0)
     monkeypatch.setattr(engine, "_STALE_SLACK", 0)
+    monkeypatch.setattr(engine, "_HEAD_SLACK", 0)
     run_stream(4, COMMANDS)
 
 

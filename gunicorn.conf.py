@@ -17,7 +17,7 @@ timeout = int(os.environ.get("WEB_TIMEOUT") or 30)
 graceful_timeout = int(os.environ.get("WEB_GRACEFUL_TIMEOUT") or 30)
 keepalive = int(os.environ.get("WEB_KEEPALIVE") or 5)
 backlog = int(os.environ.get("WEB_BACKLOG") or 2048)
-worker_tmp_dir = "/dev/shm"
+worker_tmp_dir = "/dev/shm"  # noqa: S108 - memory-backed heartbeat files, by design
 accesslog = os.environ.get("WEB_ACCESS_LOG") or None
 errorlog = "-"
 loglevel = os.environ.get("LOG_LEVEL", "info").lower()
@@ -25,7 +25,8 @@ forwarded_allow_ips = os.environ.get("FORWARDED_ALLOW_IPS", "127.0.0.1")
 
 # Metrics from every worker are aggregated through files in this directory.
 os.environ.setdefault(
-    "PROMETHEUS_MULTIPROC_DIR", f"/dev/shm/exchange-metrics-{bind.rsplit(':', 1)[1]}"
+    "PROMETHEUS_MULTIPROC_DIR",
+    f"/dev/shm/exchange-metrics-{bind.rsplit(':', 1)[1]}",  # noqa: S108 - emptied at start
 )
 
 

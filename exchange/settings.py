@@ -352,3 +352,12 @@ PROMETHEUS_EXPORT_MIGRATIONS = False
 
 # The account that collects trading fees. Created by the first accounts migration.
 FEE_ACCOUNT_USERNAME = "fees"
+
+# Binance-style rate limits (per IP for request weight, per account for orders).
+RATE_LIMITS = {
+    "enabled": env_bool("RATE_LIMITS_ENABLED", True),
+    "weight_per_minute": env_int("RATE_LIMIT_WEIGHT_PER_MINUTE", 6000),
+    "orders_per_10s": env_int("RATE_LIMIT_ORDERS_PER_10S", 100),
+    "orders_per_day": env_int("RATE_LIMIT_ORDERS_PER_DAY", 200000),
+}
+NUM_PROXIES = env_int("NUM_PROXIES", 0)

@@ -3,7 +3,10 @@ from django.urls import include, path
 from django_prometheus.exports import ExportToDjangoView
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 
-from exchange import health
+from exchange import errors_views, health
+
+handler404 = errors_views.not_found
+handler500 = errors_views.server_error
 
 urlpatterns = [
     path("healthz", health.healthz, name="healthz"),
@@ -13,4 +16,5 @@ urlpatterns = [
     path("api/schema/", SpectacularAPIView.as_view(), name="schema"),
     path("api/docs/", SpectacularSwaggerView.as_view(url_name="schema"), name="docs"),
     path("api/v1/", include("accounts.urls")),
+    path("api/v3/", include("trading.urls")),
 ]

@@ -112,9 +112,77 @@ def forget(kind: str, symbol: str) -> None:
         cache.delete(key)
 
 
+# KEYS[1] = the list, KEYS[2] = its seq; ARGV[1] = seq, ARGV[2] = kept length,
+# ARGV[3..] = JSON trades, oldest first.
+_PUSH_IF_NEWER = """
+local current = redis.call('GET', KEYS[2])
+if current and tonumber(current) >= tonumber(ARGV[1]) then return 0 end
+for i = 3, #ARGV do redis.call('LPUSH', KEYS[1], ARGV[i]) end
+redis.call('LTRIM', KEYS[1], 0, tonumber(ARGV[2]) - 1)
+redis.call('SET', KEYS[2], ARGV[1])
+return 1
+"""
+RECENT_TRADES = 1000
+
+
+def trades_push(symbol: str, seq: int, trades: list[dict]) -> bool:
+    """Add trades (oldest first) to the symbol's recent-trades list, newest first,
+    keeping the last :data:`RECENT_TRADES`. Skipped if ``seq`` is not newer."""
+    key, seq_key = _key("trades", symbol), _key("trades-seq", symbol)
+    if settings.REDIS_URL:
+        client = _redis()
+        if client is None:
+            return False
+        try:
+            args = [seq, RECENT_TRADES] + [json.dumps(t) for t in trades]
+            return bool(client.eval(_PUSH_IF_NEWER, 2, key, seq_key, *args))
+        except Exception:  # noqa: BLE001 - Redis down is degraded service
+            _failed("write")
+            return False
+    with _local_guard:
+        current = cache.get(seq_key)
+        if current is not None and current >= seq:
+            return False
+        kept = (list(reversed(trades)) + (cache.get(key) or []))[:RECENT_TRADES]
+        cache.set_many({key: kept, seq_key: seq}, timeout=None)
+        return True
+
+
+def trades_recent(symbol: str, limit: int) -> list[dict] | None:
+    """The last ``limit`` trades, oldest first, or None if the cache does not hold
+    that many (then the database answers)."""
+    key = _key("trades", symbol)
+    found = None
+    if settings.REDIS_URL:
+        client = _redis()
+        if client is not None:
+            try:
+                raw = client.lrange(key, 0, limit - 1)
+                if len(raw) >= limit:
+                    found = [json.loads(item) for item in reversed(raw)]
+            except Exception:  # noqa: BLE001 - Redis down is degraded service
+                _failed("read")
+    else:
+        kept = cache.get(key) or []
+        if len(kept) >= limit:
+            found = list(reversed(kept[:limit]))
+    CACHE_REQUESTS.labels("hit" if found is not None else "miss").inc()
+    return found
+
+
 def publish_on_commit(*, symbol: str, seq: int, book, spec: SymbolSpec, trades) -> None:
-    """Capture the book's top levels now (the caller holds the pair lock) and write
-    them once the transaction commits."""
+    """Capture the book's top levels and the new trades now (the caller holds the
+    pair lock) and write them once the transaction commits. The callbacks run
+    before the pair lock is released, so trades reach the list in order."""
+    from trading.representations import trade_public
+
     bids, asks = book.depth(DEPTH_LEVELS)
     snapshot = {"bids": bids, "asks": asks}
-    transaction.on_commit(lambda: store_if_newer("depth", symbol, seq, snapshot))
+    public = [trade_public(t) for t in trades]
+
+    def publish() -> None:
+        store_if_newer("depth", symbol, seq, snapshot)
+        if public:
+            trades_push(symbol, seq, public)
+
+    transaction.on_commit(publish)

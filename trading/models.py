@@ -191,3 +191,34 @@ class Trade(models.Model):
 
     def __str__(self) -> str:
         return f"{self.symbol_id} trade {self.trade_id}: {self.qty} @ {self.price}"
+
+
+class Kline(models.Model):
+    """Candlesticks kept up to date as trades happen, at a few base intervals; the
+    other Binance intervals are combined from these on read."""
+
+    symbol = models.ForeignKey(Symbol, on_delete=models.PROTECT, related_name="+")
+    interval = models.CharField(max_length=3)
+    open_time = models.BigIntegerField(help_text="ms since the epoch")
+    open = AmountField()
+    high = AmountField()
+    low = AmountField()
+    close = AmountField()
+    volume = AmountField(default=0)
+    quote_volume = AmountField(default=0)
+    trades = models.PositiveIntegerField(default=0)
+    taker_buy_base = AmountField(default=0)
+    taker_buy_quote = AmountField(default=0)
+    first_trade_id = models.BigIntegerField()
+    last_trade_id = models.BigIntegerField()
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["symbol", "interval", "open_time"],
+                name="kline_symbol_interval_time",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.symbol_id} {self.interval} {self.open_time}"

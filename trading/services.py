@@ -35,6 +35,7 @@ from exchange.metrics import (
 from matching import engine
 from matching.registry import BookSlot, registry
 from trading import market_cache
+from trading.klines import candle_from_trades, klines_record
 from trading.models import OPEN_STATUSES, Order, Symbol, Trade
 from trading.specs import SymbolSpec, filter_failure
 
@@ -194,6 +195,21 @@ def order_place(*, user_id: int, request: OrderRequest) -> Placement:
     if placement.fills:
         TRADES_TOTAL.labels(request.symbol).inc(len(placement.fills))
     return placement
+
+
+def order_validate(*, request: OrderRequest) -> SymbolSpec:
+    """Everything ``order_place`` checks before matching, except funds: the symbol
+    trades and the filters hold. For ``order/test``."""
+    row = Symbol.objects.filter(symbol=request.symbol).first()
+    if row is None:
+        raise bad_symbol()
+    if row.status != Symbol.Status.TRADING:
+        raise ExchangeError(
+            errors.NEW_ORDER_REJECTED, "Market is closed.", reason="market_closed"
+        )
+    spec = symbol_spec(row)
+    _order_checks(request, spec)
+    return spec
 
 
 def _order_checks(request: OrderRequest, spec: SymbolSpec) -> tuple[int, int, int]:
@@ -514,6 +530,7 @@ def _persist(row, spec, slot, user_id, request, client_order_id, command, result
         )
     if trades:
         Trade.objects.bulk_create(trades)
+        klines_record(symbol=symbol, candle=candle_from_trades(trades, now, buying))
     Symbol.objects.filter(symbol=symbol).update(
         book_seq=seq, last_order_id=command.order_id, last_trade_id=trade_id
     )
@@ -634,6 +651,48 @@ def _cancel_orders(row: Symbol, spec: SymbolSpec, slot: BookSlot, orders: list[O
     market_cache.publish_on_commit(
         symbol=row.symbol, seq=seq, book=book, spec=spec, trades=[]
     )
+
+
+@dataclass(slots=True)
+class CancelReplace:
+    """What cancel-replace did: each half succeeded or carries its refusal."""
+
+    cancelled: Order | None = None
+    cancel_error: ExchangeError | None = None
+    placement: Placement | None = None
+    place_error: ExchangeError | None = None
+
+
+def order_cancel_replace(
+    *,
+    user_id: int,
+    symbol: str,
+    cancel_order_id: int | None,
+    cancel_orig_client_order_id: str | None,
+    request: OrderRequest,
+    stop_on_failure: bool,
+) -> CancelReplace:
+    """Cancel an order, then place a new one, as Binance's cancelReplace: with
+    ``stop_on_failure`` a failed cancel means no new order."""
+    outcome = CancelReplace()
+    try:
+        outcome.cancelled = order_cancel(
+            user_id=user_id,
+            symbol=symbol,
+            order_id=cancel_order_id,
+            orig_client_order_id=cancel_orig_client_order_id,
+        )
+    except ExchangeError as exc:
+        if exc.code == errors.BAD_SYMBOL:
+            raise
+        outcome.cancel_error = exc
+        if stop_on_failure:
+            return outcome
+    try:
+        outcome.placement = order_place(user_id=user_id, request=request)
+    except ExchangeError as exc:
+        outcome.place_error = exc
+    return outcome
 
 
 # --- Symbols --------------------------------------------------------------------------

@@ -47,7 +47,11 @@ def closed(schema: Any) -> Any:
         return [closed(item) for item in schema]
     if not isinstance(schema, dict):
         return schema
-    out = {key: closed(value) for key, value in schema.items() if not key.startswith("x-kubernetes-")}
+    out = {
+        key: closed(value)
+        for key, value in schema.items()
+        if not key.startswith("x-kubernetes-")
+    }
     out.pop("format", None)
     if schema.get("x-kubernetes-preserve-unknown-fields"):
         return out
@@ -56,7 +60,9 @@ def closed(schema: Any) -> Any:
     return out
 
 
-def load_validators() -> tuple[dict[str, Draft202012Validator], dict[str, Draft202012Validator]]:
+def load_validators() -> tuple[
+    dict[str, Draft202012Validator], dict[str, Draft202012Validator]
+]:
     spec = yaml.safe_load(SCHEMAS.read_text())
     kinds = {}
     for key, schema in spec["kinds"].items():
@@ -72,9 +78,13 @@ def load_validators() -> tuple[dict[str, Draft202012Validator], dict[str, Draft2
     return kinds, plugins
 
 
-def errors_of(validator: Draft202012Validator, instance: Any, prefix: str = "") -> list[str]:
+def errors_of(
+    validator: Draft202012Validator, instance: Any, prefix: str = ""
+) -> list[str]:
     found = []
-    for error in sorted(validator.iter_errors(instance), key=lambda e: list(e.absolute_path)):
+    for error in sorted(
+        validator.iter_errors(instance), key=lambda e: list(e.absolute_path)
+    ):
         where = "/".join(str(part) for part in error.absolute_path)
         found.append(f"{prefix}{where or '.'}: {error.message}")
     return found
@@ -99,9 +109,13 @@ def main(paths: list[str]) -> int:
             if key.startswith("configuration.konghq.com/"):
                 plugin = plugins.get(obj.get("plugin"))
                 if plugin is None:
-                    problems.append(f"plugin {obj.get('plugin')!r} has no config schema")
+                    problems.append(
+                        f"plugin {obj.get('plugin')!r} has no config schema"
+                    )
                 else:
-                    problems += errors_of(plugin, obj.get("config", {}), prefix="config/")
+                    problems += errors_of(
+                        plugin, obj.get("config", {}), prefix="config/"
+                    )
             if problems:
                 failed += 1
                 for problem in problems:

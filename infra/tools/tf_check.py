@@ -49,7 +49,9 @@ def strip_comments(text: str) -> str:
 def main(directory: str) -> int:
     root = Path(directory)
     parsed = {}
-    for path in sorted([*root.glob("*.tf"), *root.glob("envs/*.tfvars"), *root.glob("envs/*.hcl")]):
+    for path in sorted(
+        [*root.glob("*.tf"), *root.glob("envs/*.tfvars"), *root.glob("envs/*.hcl")]
+    ):
         try:
             with path.open() as handle:
                 parsed[path] = unquote(hcl2.load(handle))
@@ -76,43 +78,76 @@ def main(directory: str) -> int:
     missing_vars = sorted(set(VAR.findall(source)) - variables)
     missing_locals = sorted(set(LOCAL.findall(source)) - locals_)
     missing_refs = sorted(
-        {f"{'data.' if d else ''}{t}.{n}" for d, t, n in REF.findall(source)
-         if (d and (t, n) not in datas) or (not d and (t, n) not in resources)}
+        {
+            f"{'data.' if d else ''}{t}.{n}"
+            for d, t, n in REF.findall(source)
+            if (d and (t, n) not in datas) or (not d and (t, n) not in resources)
+        }
     )
     check(not missing_vars, f"every var.* is declared {missing_vars or ''}")
     check(not missing_locals, f"every local.* is declared {missing_locals or ''}")
-    check(not missing_refs, f"every resource and data reference is declared {missing_refs or ''}")
+    check(
+        not missing_refs,
+        f"every resource and data reference is declared {missing_refs or ''}",
+    )
     for path, doc in parsed.items():
         if path.suffix == ".tfvars":
             unknown = sorted(set(doc) - variables)
-            check(not unknown, f"{path.name} sets only declared variables {unknown or ''}")
+            check(
+                not unknown, f"{path.name} sets only declared variables {unknown or ''}"
+            )
 
     def body(rtype: str, name: str) -> dict:
         found = resources.get((rtype, name))
         check(found is not None, f"{rtype}.{name} exists")
         return found or {}
 
-    zones = next(b for d in tf.values() for blk in d.get("variable", []) for n, b in blk.items()
-                 if n == "availability_zones")
+    zones = next(
+        b
+        for d in tf.values()
+        for blk in d.get("variable", [])
+        for n, b in blk.items()
+        if n == "availability_zones"
+    )
     check(len(zones.get("default", [])) == 3, "three availability zones by default")
     for kind in ("public", "private", "data"):
-        check("for_each" in body("aws_subnet", kind), f"{kind} subnets are created per zone")
+        check(
+            "for_each" in body("aws_subnet", kind),
+            f"{kind} subnets are created per zone",
+        )
     check("for_each" in body("aws_nat_gateway", "main"), "one NAT gateway per zone")
-    check("for_each" in body("aws_eks_node_group", "app"), "one managed node group per zone")
+    check(
+        "for_each" in body("aws_eks_node_group", "app"),
+        "one managed node group per zone",
+    )
     eks = body("aws_eks_cluster", "main")
     check(bool(eks.get("encryption_config")), "EKS secrets encrypted with KMS")
     primary = body("aws_db_instance", "primary")
-    check(primary.get("multi_az") is True and primary.get("backup_retention_period") not in (None, 0)
-          and primary.get("storage_encrypted") is True and primary.get("manage_master_user_password") is True,
-          "RDS PostgreSQL primary: Multi-AZ, automated backups, encrypted, master password in Secrets Manager")
+    check(
+        primary.get("multi_az") is True
+        and primary.get("backup_retention_period") not in (None, 0)
+        and primary.get("storage_encrypted") is True
+        and primary.get("manage_master_user_password") is True,
+        "RDS PostgreSQL primary: Multi-AZ, automated backups, encrypted, master password in Secrets Manager",
+    )
     replica = body("aws_db_instance", "replica")
-    check("aws_db_instance.primary" in str(replica.get("replicate_source_db")), "RDS read replica of the primary")
+    check(
+        "aws_db_instance.primary" in str(replica.get("replicate_source_db")),
+        "RDS read replica of the primary",
+    )
     redis = body("aws_elasticache_replication_group", "main")
-    check(redis.get("automatic_failover_enabled") is True and redis.get("multi_az_enabled") is True
-          and redis.get("transit_encryption_enabled") is True and redis.get("at_rest_encryption_enabled") is True,
-          "ElastiCache Redis: automatic failover, Multi-AZ, TLS and encryption at rest")
+    check(
+        redis.get("automatic_failover_enabled") is True
+        and redis.get("multi_az_enabled") is True
+        and redis.get("transit_encryption_enabled") is True
+        and redis.get("at_rest_encryption_enabled") is True,
+        "ElastiCache Redis: automatic failover, Multi-AZ, TLS and encryption at rest",
+    )
     for name in ("connection", "app"):
-        check("kms_key_id" in body("aws_secretsmanager_secret", name), f"secret {name} in Secrets Manager with the KMS key")
+        check(
+            "kms_key_id" in body("aws_secretsmanager_secret", name),
+            f"secret {name} in Secrets Manager with the KMS key",
+        )
     return 1 if failures else 0
 
 

@@ -1,0 +1,118 @@
+"""Binance's rate limits: request weight per IP per minute, orders per account per
+10 seconds and per day, counted in the cache (Redis in production, so that every
+worker and pod shares the counts). With the cache down, requests are not limited:
+degraded service, not an outage."""
+
+from __future__ import annotations
+
+import logging
+import time
+
+from django.conf import settings
+from django.core.cache import cache
+
+from exchange import errors
+from exchange.errors import ExchangeError
+
+logger = logging.getLogger(__name__)
+
+_WINDOWS = {"1m": 60, "10s": 10, "1d": 86400}
+
+
+def _count(keys: list[tuple[str, int, int]]) -> list[int] | None:
+    """Add ``amount`` to each (key, amount, ttl) counter; the new totals, or None
+    with the cache down."""
+    try:
+        if settings.REDIS_URL:
+            from django_redis import get_redis_connection
+
+            pipe = get_redis_connection("default").pipeline(transaction=False)
+            for key, amount, ttl in keys:
+                pipe.incrby(key, amount)
+                pipe.expire(key, ttl, nx=True)
+            replies = pipe.execute()
+            return [int(replies[i * 2]) for i in range(len(keys))]
+        totals = []
+        for key, amount, ttl in keys:
+            cache.add(key, 0, ttl)
+            totals.append(cache.incr(key, amount))
+        return totals
+    except Exception:  # noqa: BLE001 - the cache being down is degraded service
+        logger.warning("rate-limit counters unavailable", exc_info=True)
+        return None
+
+
+def _key(scope: str, who: str, window: str, now: float) -> tuple[str, int]:
+    seconds = _WINDOWS[window]
+    bucket = int(now // seconds)
+    prefix = settings.CACHES["default"].get("KEY_PREFIX", "")
+    return f"{prefix}:rl:{scope}:{who}:{window}:{bucket}", int(
+        (bucket + 1) * seconds - now
+    ) + 1
+
+
+def rate_limit_check(*, ip: str, weight: int, user_id: int | None, order: bool) -> dict:
+    """Count this request; return Binance's usage headers, or refuse with 429."""
+    config = settings.RATE_LIMITS
+    if not config["enabled"]:
+        return {}
+    now = time.time()
+    weight_key, weight_wait = _key("w", ip, "1m", now)
+    keys = [(weight_key, weight, 61)]
+    order_waits = []
+    if order and user_id is not None:
+        for window in ("10s", "1d"):
+            key, wait = _key("o", str(user_id), window, now)
+            keys.append((key, 1, _WINDOWS[window] + 1))
+            order_waits.append(wait)
+    totals = _count(keys)
+    if totals is None:
+        return {}
+    headers = {"X-MBX-USED-WEIGHT-1M": str(totals[0])}
+    if order and user_id is not None:
+        headers["X-MBX-ORDER-COUNT-10S"] = str(totals[1])
+        headers["X-MBX-ORDER-COUNT-1D"] = str(totals[2])
+    limit = config["weight_per_minute"]
+    if totals[0] > limit:
+        raise ExchangeError(
+            errors.TOO_MANY_REQUESTS,
+            f"Too much request weight used; current limit is {limit} request weight "
+            "per 1 MINUTE. Please use WebSocket Streams for live updates to avoid "
+            "polling the API.",
+            429,
+            headers={**headers, "Retry-After": str(weight_wait)},
+            reason="rate_limited",
+        )
+    if order and user_id is not None:
+        for total, limit, window, wait in (
+            (totals[1], config["orders_per_10s"], "10 SECOND", order_waits[0]),
+            (totals[2], config["orders_per_day"], "1 DAY", order_waits[1]),
+        ):
+            if total > limit:
+                raise ExchangeError(
+                    errors.TOO_MANY_ORDERS,
+                    f"Too many new orders; current limit is {limit} orders per "
+                    f"{window}.",
+                    429,
+                    headers={**headers, "Retry-After": str(wait)},
+                    reason="order_rate_limited",
+                )
+    return headers
+
+
+def order_counts(*, user_id: int) -> tuple[int, int]:
+    """The account's current order counts (10 s, 1 day), without counting."""
+    now = time.time()
+    values = []
+    for window in ("10s", "1d"):
+        key, _ = _key("o", str(user_id), window, now)
+        try:
+            if settings.REDIS_URL:
+                from django_redis import get_redis_connection
+
+                values.append(int(get_redis_connection("default").get(key) or 0))
+            else:
+                values.append(int(cache.get(key) or 0))
+        except Exception:  # noqa: BLE001 - the cache being down is degraded service
+            values.append(0)
+    return values[0], values[1]

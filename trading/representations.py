@@ -1,0 +1,140 @@
+"""Binance's response shapes: field names, order and string-encoded decimals."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+
+from trading.models import Order, Trade
+
+
+def amount(value: Decimal | int | None, places: int = 8) -> str:
+    """A decimal as Binance writes it: a string with a fixed number of places."""
+    if value is None:
+        value = 0
+    return f"{value:.{places}f}"
+
+
+def order_ack(order: Order) -> dict:
+    return {
+        "symbol": order.symbol_id,
+        "orderId": order.order_id,
+        "orderListId": -1,
+        "clientOrderId": order.client_order_id,
+        "transactTime": order.update_time,
+    }
+
+
+def _order_core(order: Order) -> dict:
+    return {
+        "price": amount(order.price),
+        "origQty": amount(order.orig_qty),
+        "executedQty": amount(order.executed_qty),
+        "origQuoteOrderQty": amount(order.orig_quote_order_qty),
+        "cummulativeQuoteQty": amount(order.cummulative_quote_qty),
+        "status": order.status,
+        "timeInForce": order.time_in_force,
+        "type": order.type,
+        "side": order.side,
+    }
+
+
+def order_result(order: Order) -> dict:
+    return {
+        **order_ack(order),
+        **_order_core(order),
+        "workingTime": order.time,
+        "selfTradePreventionMode": order.self_trade_prevention_mode,
+    }
+
+
+def order_full(order: Order, fills) -> dict:
+    body = order_result(order)
+    body["fills"] = [
+        {
+            "price": amount(f.price),
+            "qty": amount(f.qty),
+            "commission": amount(f.commission),
+            "commissionAsset": f.commission_asset,
+            "tradeId": f.trade_id,
+        }
+        for f in fills
+    ]
+    return body
+
+
+def order_query(order: Order) -> dict:
+    """GET /api/v3/order, openOrders and allOrders."""
+    core = _order_core(order)
+    orig_quote = core.pop("origQuoteOrderQty")
+    return {
+        "symbol": order.symbol_id,
+        "orderId": order.order_id,
+        "orderListId": -1,
+        "clientOrderId": order.client_order_id,
+        **core,
+        "stopPrice": amount(0),
+        "icebergQty": amount(0),
+        "time": order.time,
+        "updateTime": order.update_time,
+        "isWorking": True,
+        "workingTime": order.time,
+        "origQuoteOrderQty": orig_quote,
+        "selfTradePreventionMode": order.self_trade_prevention_mode,
+    }
+
+
+def order_cancelled(
+    order: Order, orig_client_order_id: str, client_order_id: str
+) -> dict:
+    """DELETE /api/v3/order: ``clientOrderId`` is the cancel's own id."""
+    core = _order_core(order)
+    core.pop("origQuoteOrderQty")
+    return {
+        "symbol": order.symbol_id,
+        "origClientOrderId": orig_client_order_id,
+        "orderId": order.order_id,
+        "orderListId": -1,
+        "clientOrderId": client_order_id,
+        "transactTime": order.update_time,
+        **core,
+        "selfTradePreventionMode": order.self_trade_prevention_mode,
+    }
+
+
+def trade_public(trade: Trade) -> dict:
+    return {
+        "id": trade.trade_id,
+        "price": amount(trade.price),
+        "qty": amount(trade.qty),
+        "quoteQty": amount(trade.quote_qty),
+        "time": trade.time,
+        "isBuyerMaker": trade.is_buyer_maker,
+        "isBestMatch": True,
+    }
+
+
+def trade_mine(trade: Trade, user_id: int, base: str, quote: str) -> list[dict]:
+    """myTrades rows for one trade: one per side the user was on (two for a
+    self-trade, as on Binance)."""
+    rows = []
+    for is_buyer in (True, False):
+        if (trade.buyer_id if is_buyer else trade.seller_id) != user_id:
+            continue
+        rows.append(
+            {
+                "symbol": trade.symbol_id,
+                "id": trade.trade_id,
+                "orderId": trade.buyer_order_id if is_buyer else trade.seller_order_id,
+                "orderListId": -1,
+                "price": amount(trade.price),
+                "qty": amount(trade.qty),
+                "quoteQty": amount(trade.quote_qty),
+                "commission": amount(trade.buyer_fee if is_buyer else trade.seller_fee),
+                "commissionAsset": base if is_buyer else quote,
+                "time": trade.time,
+                "isBuyer": is_buyer,
+                "isMaker": trade.is_buyer_maker == is_buyer,
+                "isBestMatch": True,
+            }
+        )
+    return rows

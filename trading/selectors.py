@@ -1,0 +1,454 @@
+"""Reads of the trading app: market data and account history.
+
+Market data comes from the cache when it holds what is asked, else from the
+database, with the same answer either way. Account history goes to the read
+replica when one is configured.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from decimal import Decimal
+
+from django.core.cache import cache
+from django.db import connection
+from django.db.models import Q
+
+from accounts import services as funds
+from accounts.models import Balance
+from exchange.db_router import replica_reads
+from trading import market_cache
+from trading.klines import DAY, HOUR, MINUTE, Candle, klines_list
+from trading.models import OPEN_STATUSES, Order, Symbol, Trade
+from trading.representations import amount, trade_public
+from trading.services import bad_symbol, symbol_spec
+from trading.specs import SymbolSpec
+
+# --- Symbols ------------------------------------------------------------------------
+
+
+def symbol_get(symbol: str) -> Symbol:
+    row = Symbol.objects.filter(symbol=symbol).first()
+    if row is None:
+        raise bad_symbol()
+    return row
+
+
+def symbol_spec_get(symbol: str) -> SymbolSpec:
+    """The symbol's rules, cached for a second (filters rarely change; status is
+    re-read under the pair lock by every order)."""
+    key = f"spec:{symbol}"
+    spec = cache.get(key)
+    if spec is None:
+        spec = symbol_spec(symbol_get(symbol))
+        cache.set(key, spec, 1)
+    return spec
+
+
+def symbols_list(symbols: list[str] | None = None) -> list[Symbol]:
+    rows = Symbol.objects.order_by("symbol")
+    if symbols is not None:
+        rows = list(rows.filter(symbol__in=symbols))
+        if len(rows) != len(symbols):
+            raise bad_symbol()
+    return list(rows)
+
+
+# --- Depth --------------------------------------------------------------------------
+
+
+def depth_get(*, symbol: str, limit: int) -> dict:
+    """Binance's depth: ``lastUpdateId`` is the symbol's ``book_seq``."""
+    spec = symbol_spec_get(symbol)
+    cached = market_cache.load("depth", symbol)
+    if cached is not None and limit <= market_cache.DEPTH_LEVELS:
+        seq, value = cached
+        bids, asks = value["bids"][:limit], value["asks"][:limit]
+    else:
+        seq, bids, asks = depth_from_database(symbol=symbol, spec=spec, limit=limit)
+        if limit >= market_cache.DEPTH_LEVELS:
+            market_cache.store_if_newer(
+                "depth",
+                symbol,
+                seq,
+                {
+                    "bids": bids[: market_cache.DEPTH_LEVELS],
+                    "asks": asks[: market_cache.DEPTH_LEVELS],
+                },
+            )
+    return depth_render(spec, seq, bids, asks)
+
+
+def depth_render(spec: SymbolSpec, seq: int, bids, asks) -> dict:
+    tick, step = spec.tick_size, spec.step_size
+    return {
+        "lastUpdateId": seq,
+        "bids": [[amount(p * tick), amount(q * step)] for p, q in bids],
+        "asks": [[amount(p * tick), amount(q * step)] for p, q in asks],
+    }
+
+
+def depth_from_database(
+    *, symbol: str, spec: SymbolSpec, limit: int
+) -> tuple[int, list, list]:
+    """(book_seq, bids, asks) in ticks and lots, aggregated from the open orders."""
+    tick, step = spec.tick_size, spec.step_size
+    if connection.vendor == "postgresql":
+        sql = """
+            WITH s AS (SELECT book_seq FROM trading_symbol WHERE symbol = %s)
+            SELECT (SELECT book_seq FROM s), side, price, SUM(orig_qty - executed_qty)
+            FROM trading_order
+            WHERE symbol_id = %s AND status IN ('NEW', 'PARTIALLY_FILLED')
+            GROUP BY side, price
+        """
+        with connection.cursor() as cursor:
+            cursor.execute(sql, [symbol, symbol])
+            rows = cursor.fetchall()
+        seq = rows[0][0] if rows else Symbol.objects.get(symbol=symbol).book_seq
+        levels = [(side, price, qty) for _, side, price, qty in rows]
+    else:
+        seq = Symbol.objects.get(symbol=symbol).book_seq
+        totals: dict[tuple[str, Decimal], Decimal] = defaultdict(Decimal)
+        for side, price, orig, executed in Order.objects.filter(
+            symbol_id=symbol, status__in=OPEN_STATUSES
+        ).values_list("side", "price", "orig_qty", "executed_qty"):
+            totals[(side, price)] += orig - executed
+        levels = [(side, price, qty) for (side, price), qty in totals.items()]
+    bids = sorted(
+        ((int(p / tick), int(q / step)) for side, p, q in levels if side == "BUY"),
+        reverse=True,
+    )[:limit]
+    asks = sorted(
+        (int(p / tick), int(q / step)) for side, p, q in levels if side == "SELL"
+    )[:limit]
+    return seq, bids, asks
+
+
+def book_top(symbol: str) -> tuple[tuple[int, int] | None, tuple[int, int] | None, int]:
+    """Best bid and ask (ticks, lots) and the seq they are from."""
+    cached = market_cache.load("depth", symbol)
+    if cached is None:
+        spec = symbol_spec_get(symbol)
+        seq, bids, asks = depth_from_database(symbol=symbol, spec=spec, limit=1)
+    else:
+        seq, value = cached
+        bids, asks = value["bids"], value["asks"]
+    return (bids[0] if bids else None), (asks[0] if asks else None), seq
+
+
+# --- Trades -------------------------------------------------------------------------
+
+
+def trades_recent(*, symbol: str, limit: int) -> list[dict]:
+    symbol_spec_get(symbol)
+    cached = market_cache.trades_recent(symbol, limit)
+    if cached is not None:
+        return cached
+    rows = Trade.objects.filter(symbol_id=symbol).order_by("-trade_id")[:limit]
+    return [trade_public(t) for t in reversed(rows)]
+
+
+def trades_historical(*, symbol: str, limit: int, from_id: int | None) -> list[dict]:
+    symbol_spec_get(symbol)
+    query = Trade.objects.filter(symbol_id=symbol)
+    if from_id is None:
+        rows = list(query.order_by("-trade_id")[:limit])[::-1]
+    else:
+        rows = list(query.filter(trade_id__gte=from_id).order_by("trade_id")[:limit])
+    return [trade_public(t) for t in rows]
+
+
+def trades_aggregate(
+    *,
+    symbol: str,
+    limit: int,
+    from_id: int | None,
+    start_time: int | None,
+    end_time: int | None,
+) -> list[dict]:
+    """aggTrades: consecutive fills of one taker order at one price are one entry."""
+    symbol_spec_get(symbol)
+    query = Trade.objects.filter(symbol_id=symbol)
+    if from_id is not None:
+        rows = list(query.filter(trade_id__gte=from_id).order_by("trade_id")[:limit])
+    elif start_time is not None or end_time is not None:
+        if start_time is not None:
+            query = query.filter(time__gte=start_time)
+        if end_time is not None:
+            query = query.filter(time__lte=end_time)
+        rows = list(query.order_by("trade_id")[:limit])
+    else:
+        rows = list(query.order_by("-trade_id")[:limit])[::-1]
+    result: list[dict] = []
+    last_key = None
+    for t in rows:
+        taker_order = t.seller_order_id if t.is_buyer_maker else t.buyer_order_id
+        key = (taker_order, t.price, t.is_buyer_maker)
+        if result and key == last_key:
+            entry = result[-1]
+            entry["q"] = amount(Decimal(entry["q"]) + t.qty)
+            entry["l"] = t.trade_id
+            continue
+        last_key = key
+        result.append(
+            {
+                "a": t.trade_id,
+                "p": amount(t.price),
+                "q": amount(t.qty),
+                "f": t.trade_id,
+                "l": t.trade_id,
+                "T": t.time,
+                "m": t.is_buyer_maker,
+                "M": True,
+            }
+        )
+    return result
+
+
+def last_trade(symbol: str) -> Trade | None:
+    return Trade.objects.filter(symbol_id=symbol).order_by("-trade_id").first()
+
+
+# --- Tickers ------------------------------------------------------------------------
+
+
+def window_stats(*, symbol: str, window_ms: int, now_ms: int) -> dict:
+    """Rolling-window statistics from the minute klines (the window is aligned to
+    whole minutes, as Binance's rolling tickers are)."""
+    spec = symbol_spec_get(symbol)
+    start = now_ms - window_ms
+    interval = "1m" if window_ms <= 2 * DAY else "1h"
+    candles = klines_list(
+        symbol=symbol,
+        interval=interval,
+        start_time=start,
+        end_time=now_ms,
+        limit=window_ms // (MINUTE if interval == "1m" else HOUR) + 1,
+        now_ms=now_ms,
+    )
+    total: Candle | None = None
+    for candle in candles:
+        if total is None:
+            total = Candle(**{n: getattr(candle, n) for n in Candle.__slots__})
+        else:
+            total.merge(candle)
+    zero = Decimal(0)
+    if total is None:
+        last = last_trade(symbol)
+        price = last.price if last else zero
+        return {
+            "spec": spec,
+            "open": price,
+            "high": price,
+            "low": price,
+            "close": price,
+            "volume": zero,
+            "quote_volume": zero,
+            "count": 0,
+            "first_id": -1,
+            "last_id": -1,
+            "open_time": start,
+            "close_time": now_ms,
+        }
+    return {
+        "spec": spec,
+        "open": total.open,
+        "high": total.high,
+        "low": total.low,
+        "close": total.close,
+        "volume": total.volume,
+        "quote_volume": total.quote_volume,
+        "count": total.trades,
+        "first_id": total.first_trade_id,
+        "last_id": total.last_trade_id,
+        "open_time": start,
+        "close_time": now_ms,
+    }
+
+
+def ticker_window(*, symbol: str, window_ms: int, now_ms: int, full: bool) -> dict:
+    """``ticker/24hr`` (``full``) or the rolling-window ``ticker``. Cached for a
+    second per symbol and window."""
+    key = f"ticker:{symbol}:{window_ms}:{int(full)}"
+    cached = cache.get(key)
+    if cached is not None:
+        return cached
+    stats = window_stats(symbol=symbol, window_ms=window_ms, now_ms=now_ms)
+    change = stats["close"] - stats["open"]
+    percent = (change / stats["open"] * 100) if stats["open"] else Decimal(0)
+    weighted = (
+        stats["quote_volume"] / stats["volume"] if stats["volume"] else stats["close"]
+    )
+    body = {
+        "symbol": symbol,
+        "priceChange": amount(change),
+        "priceChangePercent": f"{percent:.3f}",
+        "weightedAvgPrice": amount(weighted),
+    }
+    if full:
+        spec = stats["spec"]
+        bid, ask, _ = book_top(symbol)
+        last = last_trade(symbol)
+        body.update(
+            {
+                "prevClosePrice": amount(stats["open"]),
+                "lastPrice": amount(stats["close"]),
+                "lastQty": amount(last.qty if last else 0),
+                "bidPrice": amount(bid[0] * spec.tick_size if bid else 0),
+                "bidQty": amount(bid[1] * spec.step_size if bid else 0),
+                "askPrice": amount(ask[0] * spec.tick_size if ask else 0),
+                "askQty": amount(ask[1] * spec.step_size if ask else 0),
+            }
+        )
+    body["openPrice"] = amount(stats["open"])
+    body["highPrice"] = amount(stats["high"])
+    body["lowPrice"] = amount(stats["low"])
+    if not full:
+        # The rolling-window ticker has lastPrice here, as on Binance.
+        body["lastPrice"] = amount(stats["close"])
+    body.update(
+        {
+            "volume": amount(stats["volume"]),
+            "quoteVolume": amount(stats["quote_volume"]),
+            "openTime": stats["open_time"],
+            "closeTime": stats["close_time"],
+            "firstId": stats["first_id"],
+            "lastId": stats["last_id"],
+            "count": stats["count"],
+        }
+    )
+    cache.set(key, body, 1)
+    return body
+
+
+def ticker_price(*, symbol: str) -> dict:
+    last = last_trade(symbol)
+    return {"symbol": symbol, "price": amount(last.price if last else 0)}
+
+
+def ticker_book(*, symbol: str) -> dict:
+    spec = symbol_spec_get(symbol)
+    bid, ask, _ = book_top(symbol)
+    return {
+        "symbol": symbol,
+        "bidPrice": amount(bid[0] * spec.tick_size if bid else 0),
+        "bidQty": amount(bid[1] * spec.step_size if bid else 0),
+        "askPrice": amount(ask[0] * spec.tick_size if ask else 0),
+        "askQty": amount(ask[1] * spec.step_size if ask else 0),
+    }
+
+
+def avg_price(*, symbol: str, now_ms: int, minutes: int = 5) -> dict:
+    stats = window_stats(symbol=symbol, window_ms=minutes * MINUTE, now_ms=now_ms)
+    price = (
+        stats["quote_volume"] / stats["volume"] if stats["volume"] else stats["close"]
+    )
+    last = last_trade(symbol)
+    return {
+        "mins": minutes,
+        "price": amount(price),
+        "closeTime": last.time if last else now_ms,
+    }
+
+
+# --- Account ------------------------------------------------------------------------
+
+
+def order_get(
+    *,
+    user_id: int,
+    symbol: str,
+    order_id: int | None,
+    orig_client_order_id: str | None,
+) -> Order | None:
+    from trading.services import order_find
+
+    return order_find(
+        user_id=user_id,
+        symbol=symbol,
+        order_id=order_id,
+        orig_client_order_id=orig_client_order_id,
+    )
+
+
+def orders_open(*, user_id: int, symbol: str | None) -> list[Order]:
+    query = Order.objects.filter(user_id=user_id, status__in=OPEN_STATUSES)
+    if symbol is not None:
+        query = query.filter(symbol_id=symbol)
+    return list(query.order_by("symbol_id", "order_id"))
+
+
+def orders_all(
+    *,
+    user_id: int,
+    symbol: str,
+    order_id: int | None,
+    start_time: int | None,
+    end_time: int | None,
+    limit: int,
+) -> list[Order]:
+    """allOrders, through (user, symbol, order_id) or (user, symbol, time) indexes."""
+    with replica_reads():
+        query = Order.objects.filter(user_id=user_id, symbol_id=symbol)
+        if order_id is not None:
+            return list(
+                query.filter(order_id__gte=order_id).order_by("order_id")[:limit]
+            )
+        if start_time is not None or end_time is not None:
+            if start_time is not None:
+                query = query.filter(time__gte=start_time)
+            if end_time is not None:
+                query = query.filter(time__lte=end_time)
+            return list(query.order_by("time", "order_id")[:limit])
+        return list(query.order_by("-order_id")[:limit])[::-1]
+
+
+def trades_mine(
+    *,
+    user_id: int,
+    symbol: str,
+    order_id: int | None,
+    start_time: int | None,
+    end_time: int | None,
+    from_id: int | None,
+    limit: int,
+) -> list[Trade]:
+    """myTrades: trades the user was buyer or seller in, oldest first."""
+    with replica_reads():
+        mine = Q(buyer_id=user_id) | Q(seller_id=user_id)
+        query = Trade.objects.filter(mine, symbol_id=symbol)
+        if order_id is not None:
+            query = Trade.objects.filter(
+                Q(buyer_id=user_id, buyer_order_id=order_id)
+                | Q(seller_id=user_id, seller_order_id=order_id),
+                symbol_id=symbol,
+            )
+            return list(query.order_by("trade_id")[:limit])
+        if from_id is not None:
+            return list(
+                query.filter(trade_id__gte=from_id).order_by("trade_id")[:limit]
+            )
+        if start_time is not None or end_time is not None:
+            if start_time is not None:
+                query = query.filter(time__gte=start_time)
+            if end_time is not None:
+                query = query.filter(time__lte=end_time)
+            return list(query.order_by("trade_id")[:limit])
+        return list(query.order_by("-trade_id")[:limit])[::-1]
+
+
+def account_get(*, user_id: int, omit_zero: bool = False) -> dict:
+    balances = Balance.objects.filter(user_id=user_id).order_by("asset_id")
+    rows = []
+    for b in balances:
+        if omit_zero and not b.free and not b.locked:
+            continue
+        places = funds.asset_decimals(b.asset_id)
+        rows.append(
+            {
+                "asset": b.asset_id,
+                "free": amount(b.free, max(8, places)),
+                "locked": amount(b.locked, max(8, places)),
+            }
+        )
+    return {"balances": rows}

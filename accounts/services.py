@@ -113,15 +113,10 @@ def insufficient_balance() -> ExchangeError:
 _known_rows: set[tuple[int, str]] = set()
 
 
-def balance_changes_apply(*, changes: Sequence[BalanceChange]) -> None:
-    """Apply ``changes`` atomically: all of them with their ledger rows, or none.
-
-    Raises :func:`insufficient_balance` if any balance would go below zero, leaving
-    every balance as it was (the enclosing transaction is rolled back by the raise).
-    Call it once per transaction so that row locks are taken in one sorted order.
-    """
-    if not changes:
-        return
+def changes_net(
+    changes: Sequence[BalanceChange],
+) -> list[tuple[tuple[int, str], list[Decimal]]]:
+    """Net (free, locked) deltas per (user, asset), sorted: the lock order."""
     net: dict[tuple[int, str], list[Decimal]] = {}
     for change in changes:
         pair = net.get((change.user_id, change.asset))
@@ -133,9 +128,21 @@ def balance_changes_apply(*, changes: Sequence[BalanceChange]) -> None:
         else:
             pair[0] += change.delta_free
             pair[1] += change.delta_locked
-    moves = sorted(
+    return sorted(
         (key, deltas) for key, deltas in net.items() if deltas[0] or deltas[1]
     )
+
+
+def balance_changes_apply(*, changes: Sequence[BalanceChange]) -> None:
+    """Apply ``changes`` atomically: all of them with their ledger rows, or none.
+
+    Raises :func:`insufficient_balance` if any balance would go below zero, leaving
+    every balance as it was (the enclosing transaction is rolled back by the raise).
+    Call it once per transaction so that row locks are taken in one sorted order.
+    """
+    if not changes:
+        return
+    moves = changes_net(changes)
     with transaction.atomic():
         missing = [key for key, _ in moves if key not in _known_rows]
         if missing:

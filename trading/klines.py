@@ -134,54 +134,58 @@ ON CONFLICT (symbol_id, interval, open_time) DO UPDATE SET
 """
 
 
+def kline_upsert_sql(symbol: str, candle: Candle) -> tuple[str, list]:
+    """PostgreSQL: one statement adding ``candle`` to every base interval."""
+    values = ",".join(
+        ["(%s,%s,%s,%s,%s,%s,%s,%s,%s,%s,%s,%s,%s,%s)"] * len(BASE_INTERVALS)
+    )
+    params: list = []
+    c = candle
+    for interval in BASE_INTERVALS:
+        params += [
+            symbol,
+            interval,
+            bucket_start(interval, c.open_time),
+            c.open,
+            c.high,
+            c.low,
+            c.close,
+            c.volume,
+            c.quote_volume,
+            c.trades,
+            c.taker_buy_base,
+            c.taker_buy_quote,
+            c.first_trade_id,
+            c.last_trade_id,
+        ]
+    return _UPSERT.format(values=values), params
+
+
 def klines_record(*, symbol: str, candle: Candle) -> None:
     """Add one order's trades to every base interval. Caller holds the pair lock, so
     trades arrive in order and ``close`` is simply the latest price."""
-    rows = []
-    for interval in BASE_INTERVALS:
-        start = bucket_start(interval, candle.open_time)
-        rows.append((interval, start))
     if connection.vendor == "postgresql":
-        values = ",".join(["(%s,%s,%s,%s,%s,%s,%s,%s,%s,%s,%s,%s,%s,%s)"] * len(rows))
-        params: list = []
-        c = candle
-        for interval, start in rows:
-            params += [
-                symbol,
-                interval,
-                start,
-                c.open,
-                c.high,
-                c.low,
-                c.close,
-                c.volume,
-                c.quote_volume,
-                c.trades,
-                c.taker_buy_base,
-                c.taker_buy_quote,
-                c.first_trade_id,
-                c.last_trade_id,
-            ]
+        sql, params = kline_upsert_sql(symbol, candle)
         with connection.cursor() as cursor:
-            cursor.execute(_UPSERT.format(values=values), params)
+            cursor.execute(sql, params)
         return
     # SQLite: writes are serialised, and exact decimal sums need Python.
-    for interval, start in rows:
+    for interval in BASE_INTERVALS:
+        start = bucket_start(interval, candle.open_time)
         existing = Kline.objects.filter(
             symbol_id=symbol, interval=interval, open_time=start
         ).first()
         if existing is None:
+            fields = {k: v for k, v in vars_of(candle).items() if k != "open_time"}
             Kline.objects.create(
-                symbol_id=symbol,
-                interval=interval,
-                open_time=start,
-                **{k: v for k, v in vars_of(candle).items() if k != "open_time"},
+                symbol_id=symbol, interval=interval, open_time=start, **fields
             )
             continue
         current = candle_of(existing)
         current.merge(candle)
         for name, value in vars_of(current).items():
-            setattr(existing, name, value)
+            if name != "open_time":
+                setattr(existing, name, value)
         existing.save()
 
 

@@ -18,7 +18,7 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 
 from django.db import IntegrityError, connection, transaction
-from django.db.models import Count, Exists, F, OuterRef, Subquery
+from django.db.models import Count, Exists, OuterRef, Subquery
 
 from accounts import services as funds
 from accounts.models import Balance, LedgerEntry
@@ -34,7 +34,7 @@ from exchange.metrics import (
 )
 from matching import engine
 from matching.registry import BookSlot, registry
-from trading import market_cache
+from trading import fastpath, market_cache
 from trading.klines import candle_from_trades, klines_record
 from trading.models import OPEN_STATUSES, Order, Symbol, Trade
 from trading.specs import SymbolSpec, filter_failure
@@ -127,6 +127,38 @@ def symbol_spec(row: Symbol) -> SymbolSpec:
         base_decimals=funds.asset_decimals(row.base_id),
         quote_decimals=funds.asset_decimals(row.quote_id),
     )
+
+
+_specs: dict[tuple, SymbolSpec] = {}
+
+
+def symbol_spec_cached(row) -> SymbolSpec:
+    """``symbol_spec`` for a row read under the lock, reused while the symbol's
+    filters and fees are unchanged."""
+    key = (
+        row.symbol,
+        row.base_id,
+        row.quote_id,
+        row.status,
+        row.tick_size,
+        row.min_price,
+        row.max_price,
+        row.step_size,
+        row.min_qty,
+        row.max_qty,
+        row.market_max_qty,
+        row.min_notional,
+        row.max_notional,
+        row.max_num_orders,
+        row.maker_fee,
+        row.taker_fee,
+    )
+    spec = _specs.get(key)
+    if spec is None:
+        if len(_specs) > 1000:
+            _specs.clear()
+        spec = _specs[key] = symbol_spec(row)
+    return spec
 
 
 def bad_symbol() -> ExchangeError:
@@ -229,41 +261,55 @@ def _order_checks(request: OrderRequest, spec: SymbolSpec) -> tuple[int, int, in
     return price, lots, quote
 
 
-def _order_place(user_id: int, request: OrderRequest) -> Placement:
-    buying = request.side == "BUY"
-    client_order_id = request.new_client_order_id or client_order_id_new()
+def _lock_for_order(
+    symbol: str, user_id: int, client_order_id: str
+) -> fastpath.LockedSymbol:
+    """Lock the symbol row and read the order's pre-checks in one round trip."""
+    if connection.vendor == "postgresql":
+        row = fastpath.symbol_lock_for_order(
+            symbol=symbol, user_id=user_id, client_order_id=client_order_id
+        )
+        if row is None:
+            raise bad_symbol()
+        return row
     open_orders = Order.objects.filter(
         user_id=user_id, status__in=OPEN_STATUSES, symbol_id=OuterRef("symbol")
     )
+    balance = Balance.objects.filter(user_id=user_id)
+    row = symbol_lock(
+        symbol,
+        open_count=Subquery(
+            open_orders.values("symbol_id").annotate(n=Count("id")).values("n")[:1]
+        ),
+        duplicate=Exists(
+            Order.objects.filter(
+                user_id=user_id,
+                client_order_id=client_order_id,
+                status__in=OPEN_STATUSES,
+            )
+        ),
+        free_base=Subquery(
+            balance.filter(asset_id=OuterRef("base_id")).values("free")[:1]
+        ),
+        free_quote=Subquery(
+            balance.filter(asset_id=OuterRef("quote_id")).values("free")[:1]
+        ),
+    )
+    return fastpath.LockedSymbol(
+        **{f: getattr(row, f) for f in fastpath.LockedSymbol.__slots__}
+    )
+
+
+def _order_place(user_id: int, request: OrderRequest) -> Placement:
+    buying = request.side == "BUY"
+    client_order_id = request.new_client_order_id or client_order_id_new()
     with pair_locked(request.symbol) as slot, transaction.atomic():
-        row = symbol_lock(
-            request.symbol,
-            open_count=Subquery(
-                open_orders.values("symbol_id").annotate(n=Count("id")).values("n")[:1]
-            ),
-            duplicate=Exists(
-                Order.objects.filter(
-                    user_id=user_id,
-                    client_order_id=client_order_id,
-                    status__in=OPEN_STATUSES,
-                )
-            ),
-            free_base=Subquery(
-                Balance.objects.filter(
-                    user_id=user_id, asset_id=OuterRef("base_id")
-                ).values("free")[:1]
-            ),
-            free_quote=Subquery(
-                Balance.objects.filter(
-                    user_id=user_id, asset_id=OuterRef("quote_id")
-                ).values("free")[:1]
-            ),
-        )
+        row = _lock_for_order(request.symbol, user_id, client_order_id)
         if row.status != Symbol.Status.TRADING:
             raise ExchangeError(
                 errors.NEW_ORDER_REJECTED, "Market is closed.", reason="market_closed"
             )
-        spec = symbol_spec(row)
+        spec = symbol_spec_cached(row)
         price, lots, quote = _order_checks(request, spec)
         if (row.open_count or 0) >= spec.max_num_orders:
             raise filter_failure("MAX_NUM_ORDERS")
@@ -291,11 +337,19 @@ def _order_place(user_id: int, request: OrderRequest) -> Placement:
             return _match_and_persist(
                 row, spec, slot, book, user_id, request, client_order_id, command
             )
-        except IntegrityError:
-            # The only unique index an order can break: an open client order id.
-            raise ExchangeError(
-                errors.NEW_ORDER_REJECTED, "Duplicate order sent.", reason="duplicate"
-            ) from None
+        except IntegrityError as exc:
+            raise _integrity_refusal(exc) from None
+
+
+def _integrity_refusal(exc: IntegrityError) -> ExchangeError:
+    """A constraint the order broke, as Binance's refusal: a balance CHECK is an
+    overdraft; the other possibility is an open order with the same client id."""
+    constraint = getattr(getattr(exc.__cause__, "diag", None), "constraint_name", "")
+    if constraint in ("balance_free_gte_0", "balance_locked_gte_0"):
+        return funds.insufficient_balance()
+    return ExchangeError(
+        errors.NEW_ORDER_REJECTED, "Duplicate order sent.", reason="duplicate"
+    )
 
 
 def _match_and_persist(
@@ -489,8 +543,6 @@ def _persist(row, spec, slot, user_id, request, client_order_id, command, result
                 funds.release_change(maker_owner, asset, amount, f"{symbol}:{maker_id}")
             )
 
-    funds.balance_changes_apply(changes=changes)
-
     order = Order(
         symbol_id=symbol,
         order_id=command.order_id,
@@ -515,14 +567,71 @@ def _persist(row, spec, slot, user_id, request, client_order_id, command, result
     if request.type == "MARKET" and not command.qty:
         # A market order by quote amount reports what it bought or sold.
         order.orig_qty = order.executed_qty
+    candle = candle_from_trades(trades, now, buying) if trades else None
+    if connection.vendor == "postgresql":
+        batch = fastpath.Batch()
+        batch.order_insert(order)
+        batch.balances(funds.changes_net(changes))
+        batch.ledger(changes)
+        batch.makers_fill(symbol, maker_updates, now, seq)
+        batch.orders_expire(symbol, expired_ids, now, seq)
+        batch.trades(trades)
+        if candle is not None:
+            batch.klines(symbol, candle)
+        batch.symbol_advance(symbol, seq, command.order_id, trade_id)
+        (order.pk,) = batch.execute()
+        order._state.adding = False
+    else:
+        _write_generic(
+            symbol,
+            seq,
+            now,
+            command,
+            order,
+            changes,
+            maker_updates,
+            expired_ids,
+            trades,
+            candle,
+            trade_id,
+        )
+    market_cache.publish_on_commit(
+        symbol=symbol, seq=seq, book=slot.book, spec=spec, trades=trades
+    )
+    return Placement(order=order, fills=fills)
+
+
+def _write_generic(
+    symbol,
+    seq,
+    now,
+    command,
+    order,
+    changes,
+    maker_updates,
+    expired_ids,
+    trades,
+    candle,
+    trade_id,
+) -> None:
+    """The same writes as the PostgreSQL batch, through the ORM."""
+    funds.balance_changes_apply(changes=changes)
     order.save(force_insert=True)
     for maker_id, (add_qty, add_quote, maker_left) in maker_updates.items():
-        Order.objects.filter(symbol_id=symbol, order_id=maker_id).update(
-            executed_qty=F("executed_qty") + add_qty,
-            cummulative_quote_qty=F("cummulative_quote_qty") + add_quote,
-            status="FILLED" if maker_left == 0 else "PARTIALLY_FILLED",
-            update_time=now,
-            seq=seq,
+        maker = Order.objects.get(symbol_id=symbol, order_id=maker_id)
+        maker.executed_qty += add_qty
+        maker.cummulative_quote_qty += add_quote
+        maker.status = "FILLED" if maker_left == 0 else "PARTIALLY_FILLED"
+        maker.update_time = now
+        maker.seq = seq
+        maker.save(
+            update_fields=[
+                "executed_qty",
+                "cummulative_quote_qty",
+                "status",
+                "update_time",
+                "seq",
+            ]
         )
     if expired_ids:
         Order.objects.filter(symbol_id=symbol, order_id__in=expired_ids).update(
@@ -530,14 +639,10 @@ def _persist(row, spec, slot, user_id, request, client_order_id, command, result
         )
     if trades:
         Trade.objects.bulk_create(trades)
-        klines_record(symbol=symbol, candle=candle_from_trades(trades, now, buying))
+        klines_record(symbol=symbol, candle=candle)
     Symbol.objects.filter(symbol=symbol).update(
         book_seq=seq, last_order_id=command.order_id, last_trade_id=trade_id
     )
-    market_cache.publish_on_commit(
-        symbol=symbol, seq=seq, book=slot.book, spec=spec, trades=trades
-    )
-    return Placement(order=order, fills=fills)
 
 
 # --- Cancelling ---------------------------------------------------------------------

@@ -229,7 +229,7 @@ def test_cancel_of_another_users_order_is_unknown(symbols):
     with pytest.raises(ExchangeError) as missing:
         services.order_cancel(user_id=intruder.id, symbol="BTCUSDT", order_id=999999)
     assert missing.value.as_dict() == info.value.as_dict()
-    assert Order.objects.get(pk=order.pk).status == "NEW"
+    assert Order.objects.get(symbol="BTCUSDT", order_id=order.order_id).status == "NEW"
 
 
 def test_cancel_all(symbols):
@@ -243,19 +243,21 @@ def test_cancel_all(symbols):
     reconcile_clean()
 
 
+@pytest.mark.parametrize(
+    "failing", ["candle_from_trades", "market_cache.publish_on_commit"]
+)
 def test_a_failure_mid_persist_leaves_everything_as_before_and_the_book_correct(
-    symbols,
+    symbols, failing
 ):
+    """Fail after the fills are computed: before anything is written, and after
+    everything is written but before the commit."""
     seller = funded_user(BTC="1")
     buyer = funded_user(USDT="100000")
     place(seller, "SELL", "0.01", "60000")
     before = state()
+    target = f"trading.services.{failing}"
     with (
-        mock.patch.object(
-            services.Trade.objects,
-            "bulk_create",
-            side_effect=RuntimeError("disk on fire"),
-        ),
+        mock.patch(target, side_effect=RuntimeError("disk on fire")),
         pytest.raises(RuntimeError),
     ):
         place(buyer, "BUY", "0.01", "60000")

@@ -130,3 +130,31 @@ class ApiKey(models.Model):
     @property
     def is_active(self) -> bool:
         return self.revoked_at is None
+
+
+class ReconciliationRun(models.Model):
+    """One run of the ``reconcile`` command: when it ran, whether the books balanced,
+    and the first lines of what did not. Written by the command, read by the back
+    office."""
+
+    started_at = models.DateTimeField()
+    finished_at = models.DateTimeField()
+    clean = models.BooleanField()
+    checks = models.PositiveIntegerField(default=0, help_text="checks run")
+    mismatches = models.PositiveIntegerField(default=0)
+    report = models.TextField(blank=True, help_text="the first lines of the mismatches")
+
+    class Meta:
+        ordering = ["-started_at", "-id"]
+        get_latest_by = ["started_at", "id"]
+        indexes = [models.Index(fields=["-started_at"], name="reconcile_run_started")]
+        # The accounts app's back-office permissions. Django checks a permission as
+        # "accounts.<codename>", whichever of the app's models declares it.
+        permissions = [
+            ("adjust_balance", "Can credit and debit balances in the back office"),
+            ("disable_user", "Can disable a user, cancelling their open orders"),
+        ]
+
+    def __str__(self) -> str:
+        outcome = "clean" if self.clean else f"{self.mismatches} mismatch(es)"
+        return f"reconcile at {self.started_at:%Y-%m-%d %H:%M:%S}: {outcome}"

@@ -144,7 +144,7 @@ def balance_changes_apply(*, changes: Sequence[BalanceChange]) -> None:
         return
     moves = changes_net(changes)
     with transaction.atomic():
-        missing = [key for key, _ in moves if key not in _known_rows]
+        missing = balance_rows_missing(moves)
         if missing:
             Balance.objects.bulk_create(
                 [
@@ -171,9 +171,18 @@ def balance_changes_apply(*, changes: Sequence[BalanceChange]) -> None:
                 for c in changes
             ]
         )
-    if missing:
-        # Remember the new rows only once they are committed: a rollback undoes them.
-        transaction.on_commit(lambda: _known_rows.update(missing))
+    balance_rows_created(missing)
+
+
+def balance_rows_missing(moves) -> list[tuple[int, str]]:
+    """The (user, asset) rows among ``moves`` this process has not seen committed."""
+    return [key for key, _ in moves if key not in _known_rows]
+
+
+def balance_rows_created(rows: list[tuple[int, str]]) -> None:
+    """Remember rows once their transaction commits (a rollback undoes them)."""
+    if rows:
+        transaction.on_commit(lambda: _known_rows.update(rows))
 
 
 def _apply_postgresql(moves: list[tuple[tuple[int, str], list[Decimal]]]) -> None:

@@ -1,16 +1,16 @@
 """The order path's SQL on PostgreSQL: one round trip to lock and read, one to write.
 
-``order_place`` spends its time in Python, not in PostgreSQL: building ORM queries
-and waiting on round trips cost more than matching. On PostgreSQL the order path
-therefore reads everything it needs with the symbol's row lock in one statement,
-and writes everything it did in one batch of statements sent together (Django's
-psycopg cursor binds parameters client-side, so several statements go in one
-message). Other databases take the ORM path in ``trading.services``, which
-computes the same plan.
+Profiling showed ``order_place`` waiting on round trips and on PostgreSQL planning
+statements, not matching. On PostgreSQL the order path therefore reads everything
+it needs with the symbol's row lock in one prepared statement, and sends every
+write of the placement as prepared statements in one pipeline (one network round
+trip, no re-planning). Other databases take the ORM path in ``trading.services``,
+which carries out the same plan.
 
-The balance update keeps ``accounts.services``' guarantees: rows are locked in
-(user, asset) order before any is changed, and the CHECK constraints (``free >= 0``,
-``locked >= 0``) refuse an overdraft, which aborts the whole transaction.
+The balance updates keep ``accounts.services``' guarantees: rows are updated one
+by one in (user, asset) order, so concurrent transactions lock them in one order
+and never deadlock, and the CHECK constraints (``free >= 0``, ``locked >= 0``)
+refuse an overdraft, which aborts the whole transaction.
 """
 
 from __future__ import annotations
@@ -19,6 +19,8 @@ from dataclasses import dataclass
 from decimal import Decimal
 
 from django.db import connection
+
+from accounts import services as funds
 
 OPEN = "('NEW', 'PARTIALLY_FILLED')"
 
@@ -72,14 +74,22 @@ class LockedSymbol:
     free_quote: Decimal | None = None
 
 
+def _raw():
+    """The psycopg connection under Django's (same session, same transaction)."""
+    connection.ensure_connection()
+    return connection.connection
+
+
 def symbol_lock_for_order(
     *, symbol: str, user_id: int, client_order_id: str
 ) -> LockedSymbol | None:
     """Lock the symbol row and read what placing an order needs, in one round
     trip. Caller is inside ``atomic()``."""
-    with connection.cursor() as cursor:
+    with connection.wrap_database_errors, _raw().cursor() as cursor:
         cursor.execute(
-            LOCK_SQL, {"symbol": symbol, "user": user_id, "client_id": client_order_id}
+            LOCK_SQL,
+            {"symbol": symbol, "user": user_id, "client_id": client_order_id},
+            prepare=True,
         )
         row = cursor.fetchone()
     if row is None:
@@ -87,190 +97,187 @@ def symbol_lock_for_order(
     return LockedSymbol(symbol, *row)
 
 
-class Batch:
-    """Statements to send to PostgreSQL in one round trip."""
+ORDER_INSERT = """
+INSERT INTO trading_order (symbol_id, order_id, user_id, client_order_id, side, type,
+    time_in_force, price, orig_qty, orig_quote_order_qty, executed_qty,
+    cummulative_quote_qty, status, self_trade_prevention_mode, time, update_time, seq)
+VALUES (%s, %s::bigint, %s::bigint, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s,
+    %s::bigint, %s::bigint, %s::bigint)
+RETURNING id
+"""
+BALANCE_CREATE = """
+INSERT INTO accounts_balance (user_id, asset_id, free, locked)
+VALUES (%s::bigint, %s, 0, 0) ON CONFLICT (user_id, asset_id) DO NOTHING
+"""
+BALANCE_MOVE = """
+UPDATE accounts_balance SET free = free + %s, locked = locked + %s
+WHERE user_id = %s::bigint AND asset_id = %s
+"""
+LEDGER_INSERT = """
+INSERT INTO accounts_ledgerentry (user_id, asset_id, delta_free, delta_locked, reason,
+    reference, created_at)
+VALUES (%s::bigint, %s, %s, %s, %s, %s, now())
+"""
+MAKER_FILL = """
+UPDATE trading_order SET executed_qty = executed_qty + %s,
+    cummulative_quote_qty = cummulative_quote_qty + %s, status = %s,
+    update_time = %s::bigint, seq = %s::bigint
+WHERE symbol_id = %s AND order_id = %s::bigint
+"""
+MAKER_EXPIRE = """
+UPDATE trading_order SET status = 'EXPIRED_IN_MATCH', update_time = %s::bigint,
+    seq = %s::bigint
+WHERE symbol_id = %s AND order_id = %s::bigint
+"""
+TRADE_INSERT = """
+INSERT INTO trading_trade (symbol_id, trade_id, price, qty, quote_qty, time, buyer_id,
+    seller_id, buyer_order_id, seller_order_id, is_buyer_maker, buyer_fee, seller_fee)
+VALUES (%s, %s::bigint, %s, %s, %s, %s::bigint, %s::bigint, %s::bigint, %s::bigint,
+    %s::bigint, %s, %s, %s)
+"""
+SYMBOL_ADVANCE = """
+UPDATE trading_symbol SET book_seq = %s::bigint, last_order_id = %s::bigint,
+    last_trade_id = %s::bigint
+WHERE symbol = %s
+"""
 
-    __slots__ = ("parts", "params")
+
+class Batch:
+    """The writes of one placement, sent as prepared statements in one pipeline."""
+
+    __slots__ = ("ops", "new_rows")
 
     def __init__(self) -> None:
-        self.parts: list[str] = []
-        self.params: list = []
+        self.ops: list[tuple[str, list]] = []
+        self.new_rows: list[tuple[int, str]] = []
 
-    def add(self, sql: str, params: list) -> None:
-        self.parts.append(sql)
-        self.params += params
+    def add(self, sql: str, rows: list) -> None:
+        if rows:
+            self.ops.append((sql, rows))
 
-    def execute(self) -> tuple | None:
-        """Send every statement; the first statement's first row, if it has one."""
-        if not self.parts:
-            return None
-        with connection.cursor() as cursor:
-            cursor.execute(";\n".join(self.parts), self.params)
-            return cursor.fetchone() if cursor.description else None
+    def execute(self) -> int:
+        """Send everything and wait once; returns the new order's id (the first
+        statement must be :meth:`order_insert`)."""
+        raw = _raw()
+        with (
+            connection.wrap_database_errors,
+            raw.cursor() as first,
+            raw.cursor() as rest,
+        ):
+            with raw.pipeline():
+                (sql, rows), *others = self.ops
+                first.execute(sql, rows[0], prepare=True)
+                for sql, rows in others:
+                    rest.executemany(sql, rows)
+            (order_id,) = first.fetchone()
+        funds.balance_rows_created(self.new_rows)
+        return order_id
+
+    def order_insert(self, order) -> None:
+        self.add(
+            ORDER_INSERT,
+            [
+                (
+                    order.symbol_id,
+                    order.order_id,
+                    order.user_id,
+                    order.client_order_id,
+                    order.side,
+                    order.type,
+                    order.time_in_force,
+                    order.price,
+                    order.orig_qty,
+                    order.orig_quote_order_qty,
+                    order.executed_qty,
+                    order.cummulative_quote_qty,
+                    order.status,
+                    order.self_trade_prevention_mode,
+                    order.time,
+                    order.update_time,
+                    order.seq,
+                )
+            ],
+        )
 
     def balances(self, moves: list[tuple[tuple[int, str], list[Decimal]]]) -> None:
-        """Net balance changes: missing rows are created at zero (so that a debit
-        from one fails the CHECK constraint rather than being skipped), then every
-        row is locked in (user, asset) order and updated."""
-        if not moves:
-            return
-        values = ",".join(
-            ["(%s::bigint, %s::varchar, %s::numeric, %s::numeric)"] * len(moves)
-        )
-        params: list = []
-        for (user_id, asset), (delta_free, delta_locked) in moves:
-            params += [user_id, asset, delta_free, delta_locked]
+        """Net balance changes, in (user, asset) order. Missing rows are created at
+        zero first, so that a debit from one fails the CHECK constraint."""
+        missing = funds.balance_rows_missing(moves)
+        self.new_rows = missing
+        self.add(BALANCE_CREATE, missing)
         self.add(
-            "INSERT INTO accounts_balance (user_id, asset_id, free, locked) "
-            f"SELECT v.user_id, v.asset_id, 0, 0 FROM (VALUES {values}) "
-            "AS v(user_id, asset_id, df, dl) "
-            "ON CONFLICT (user_id, asset_id) DO NOTHING",
-            params,
-        )
-        self.add(
-            f"""WITH v(user_id, asset_id, df, dl) AS (VALUES {values}),
-            l AS (
-                SELECT b.id FROM accounts_balance b
-                JOIN v ON b.user_id = v.user_id AND b.asset_id = v.asset_id
-                ORDER BY b.user_id, b.asset_id
-                FOR UPDATE OF b
-            )
-            UPDATE accounts_balance b
-            SET free = b.free + v.df, locked = b.locked + v.dl
-            FROM v, l
-            WHERE b.id = l.id AND b.user_id = v.user_id AND b.asset_id = v.asset_id""",
-            params,
+            BALANCE_MOVE,
+            [(df, dl, user_id, asset) for (user_id, asset), (df, dl) in moves],
         )
 
     def ledger(self, changes) -> None:
-        if not changes:
-            return
-        values = ",".join(["(%s, %s, %s, %s, %s, %s, now())"] * len(changes))
-        params: list = []
-        for c in changes:
-            params += [
-                c.user_id,
-                c.asset,
-                c.delta_free,
-                c.delta_locked,
-                c.reason,
-                c.reference,
-            ]
         self.add(
-            "INSERT INTO accounts_ledgerentry (user_id, asset_id, delta_free, "
-            "delta_locked, reason, reference, created_at) "
-            f"VALUES {values}",
-            params,
-        )
-
-    def order_insert(self, order) -> None:
-        """Put it first in the batch: ``execute`` then returns the new row's id."""
-        self.add(
-            "INSERT INTO trading_order (symbol_id, order_id, user_id, client_order_id, "
-            "side, type, time_in_force, price, orig_qty, orig_quote_order_qty, "
-            "executed_qty, cummulative_quote_qty, status, self_trade_prevention_mode, "
-            "time, update_time, seq) VALUES "
-            "(%s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s) "
-            "RETURNING id",
+            LEDGER_INSERT,
             [
-                order.symbol_id,
-                order.order_id,
-                order.user_id,
-                order.client_order_id,
-                order.side,
-                order.type,
-                order.time_in_force,
-                order.price,
-                order.orig_qty,
-                order.orig_quote_order_qty,
-                order.executed_qty,
-                order.cummulative_quote_qty,
-                order.status,
-                order.self_trade_prevention_mode,
-                order.time,
-                order.update_time,
-                order.seq,
+                (
+                    c.user_id,
+                    c.asset,
+                    c.delta_free,
+                    c.delta_locked,
+                    c.reason,
+                    c.reference,
+                )
+                for c in changes
             ],
         )
 
     def makers_fill(self, symbol: str, updates: dict, now: int, seq: int) -> None:
         """Add each maker's fills and set its status (FILLED when nothing is left)."""
-        if not updates:
-            return
-        values = ",".join(
-            ["(%s::bigint, %s::numeric, %s::numeric, %s::varchar)"] * len(updates)
-        )
-        params: list = []
-        for maker_id, (add_qty, add_quote, left) in updates.items():
-            params += [
-                maker_id,
-                add_qty,
-                add_quote,
-                "FILLED" if left == 0 else "PARTIALLY_FILLED",
-            ]
         self.add(
-            f"""UPDATE trading_order o SET
-                executed_qty = o.executed_qty + v.q,
-                cummulative_quote_qty = o.cummulative_quote_qty + v.qq,
-                status = v.st, update_time = %s, seq = %s
-            FROM (VALUES {values}) AS v(id, q, qq, st)
-            WHERE o.symbol_id = %s AND o.order_id = v.id""",
-            [now, seq, *params, symbol],
+            MAKER_FILL,
+            [
+                (
+                    add_qty,
+                    add_quote,
+                    "FILLED" if left == 0 else "PARTIALLY_FILLED",
+                    now,
+                    seq,
+                    symbol,
+                    maker_id,
+                )
+                for maker_id, (add_qty, add_quote, left) in updates.items()
+            ],
         )
 
     def orders_expire(
         self, symbol: str, order_ids: list[int], now: int, seq: int
     ) -> None:
-        if not order_ids:
-            return
-        self.add(
-            "UPDATE trading_order SET status = 'EXPIRED_IN_MATCH', update_time = %s, "
-            "seq = %s WHERE symbol_id = %s AND order_id = ANY(%s)",
-            [now, seq, symbol, order_ids],
-        )
+        self.add(MAKER_EXPIRE, [(now, seq, symbol, order_id) for order_id in order_ids])
 
     def trades(self, trades) -> None:
-        if not trades:
-            return
-        values = ",".join(
-            ["(%s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s)"] * len(trades)
-        )
-        params: list = []
-        for t in trades:
-            params += [
-                t.symbol_id,
-                t.trade_id,
-                t.price,
-                t.qty,
-                t.quote_qty,
-                t.time,
-                t.buyer_id,
-                t.seller_id,
-                t.buyer_order_id,
-                t.seller_order_id,
-                t.is_buyer_maker,
-                t.buyer_fee,
-                t.seller_fee,
-            ]
         self.add(
-            "INSERT INTO trading_trade (symbol_id, trade_id, price, qty, quote_qty, "
-            "time, "
-            "buyer_id, seller_id, buyer_order_id, seller_order_id, is_buyer_maker, "
-            f"buyer_fee, seller_fee) VALUES {values}",
-            params,
+            TRADE_INSERT,
+            [
+                (
+                    t.symbol_id,
+                    t.trade_id,
+                    t.price,
+                    t.qty,
+                    t.quote_qty,
+                    t.time,
+                    t.buyer_id,
+                    t.seller_id,
+                    t.buyer_order_id,
+                    t.seller_order_id,
+                    t.is_buyer_maker,
+                    t.buyer_fee,
+                    t.seller_fee,
+                )
+                for t in trades
+            ],
         )
 
     def klines(self, symbol: str, candle) -> None:
-        from trading.klines import kline_upsert_sql
+        from trading.klines import KLINE_UPSERT, kline_rows
 
-        sql, params = kline_upsert_sql(symbol, candle)
-        self.add(sql, params)
+        self.add(KLINE_UPSERT, kline_rows(symbol, candle))
 
     def symbol_advance(
         self, symbol: str, seq: int, last_order_id: int, last_trade_id: int
-    ):
-        self.add(
-            "UPDATE trading_symbol SET book_seq = %s, last_order_id = %s, "
-            "last_trade_id = %s WHERE symbol = %s",
-            [seq, last_order_id, last_trade_id, symbol],
-        )
+    ) -> None:
+        self.add(SYMBOL_ADVANCE, [(seq, last_order_id, last_trade_id, symbol)])

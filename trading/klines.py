@@ -116,11 +116,11 @@ def candle_from_trades(trades, time_ms: int, buying_taker: bool) -> Candle:
     )
 
 
-_UPSERT = """
+KLINE_UPSERT = """
 INSERT INTO trading_kline (symbol_id, interval, open_time, open, high, low, close,
     volume, quote_volume, trades, taker_buy_base, taker_buy_quote,
     first_trade_id, last_trade_id)
-VALUES {values}
+VALUES (%s, %s, %s::bigint, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s::bigint, %s::bigint)
 ON CONFLICT (symbol_id, interval, open_time) DO UPDATE SET
     high = GREATEST(trading_kline.high, EXCLUDED.high),
     low = LEAST(trading_kline.low, EXCLUDED.low),
@@ -134,15 +134,11 @@ ON CONFLICT (symbol_id, interval, open_time) DO UPDATE SET
 """
 
 
-def kline_upsert_sql(symbol: str, candle: Candle) -> tuple[str, list]:
-    """PostgreSQL: one statement adding ``candle`` to every base interval."""
-    values = ",".join(
-        ["(%s,%s,%s,%s,%s,%s,%s,%s,%s,%s,%s,%s,%s,%s)"] * len(BASE_INTERVALS)
-    )
-    params: list = []
+def kline_rows(symbol: str, candle: Candle) -> list[tuple]:
+    """Parameters of :data:`KLINE_UPSERT` adding ``candle`` to every base interval."""
     c = candle
-    for interval in BASE_INTERVALS:
-        params += [
+    return [
+        (
             symbol,
             interval,
             bucket_start(interval, c.open_time),
@@ -157,17 +153,17 @@ def kline_upsert_sql(symbol: str, candle: Candle) -> tuple[str, list]:
             c.taker_buy_quote,
             c.first_trade_id,
             c.last_trade_id,
-        ]
-    return _UPSERT.format(values=values), params
+        )
+        for interval in BASE_INTERVALS
+    ]
 
 
 def klines_record(*, symbol: str, candle: Candle) -> None:
     """Add one order's trades to every base interval. Caller holds the pair lock, so
     trades arrive in order and ``close`` is simply the latest price."""
     if connection.vendor == "postgresql":
-        sql, params = kline_upsert_sql(symbol, candle)
         with connection.cursor() as cursor:
-            cursor.execute(sql, params)
+            cursor.executemany(KLINE_UPSERT, kline_rows(symbol, candle))
         return
     # SQLite: writes are serialised, and exact decimal sums need Python.
     for interval in BASE_INTERVALS:

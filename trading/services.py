@@ -579,7 +579,7 @@ def _persist(row, spec, slot, user_id, request, client_order_id, command, result
         if candle is not None:
             batch.klines(symbol, candle)
         batch.symbol_advance(symbol, seq, command.order_id, trade_id)
-        (order.pk,) = batch.execute()
+        order.pk = batch.execute()
         order._state.adding = False
     else:
         _write_generic(

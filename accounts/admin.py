@@ -6,8 +6,43 @@ from django.contrib.auth.admin import UserAdmin as BaseUserAdmin
 from django.template.response import TemplateResponse
 
 from accounts import services
-from accounts.models import ApiKey, Asset, Balance, LedgerEntry, User
+from accounts.models import (
+    ApiKey,
+    Asset,
+    Balance,
+    LedgerEntry,
+    ReconciliationRun,
+    User,
+)
+from accounts.reconcile import sums_by
 from exchange.errors import ExchangeError
+
+ADJUST_BALANCE = "accounts.adjust_balance"
+# Changelist totals are summed over at most this many filtered rows.
+TOTALS_MAX_ROWS = 1_000_000
+
+
+def amount_text(value: Decimal) -> str:
+    """An amount in plain notation without trailing zeros: 60000, -0.0015."""
+    text = format(value, "f")
+    if "." in text:
+        text = text.rstrip("0").rstrip(".")
+    return text if text not in ("", "-0") else "0"
+
+
+def changelist_totals(response, describe) -> None:
+    """Put ``describe(filtered_queryset)`` as the subtitle of a rendered changelist,
+    so totals always match the rows the filters and search select."""
+    context = getattr(response, "context_data", None)
+    cl = context.get("cl") if context else None
+    if cl is None:
+        return
+    if cl.result_count > TOTALS_MAX_ROWS:
+        context["subtitle"] = (
+            f"Totals are shown for at most {TOTALS_MAX_ROWS:,} rows: filter further."
+        )
+    else:
+        context["subtitle"] = describe(cl.queryset, cl.result_count)
 
 
 class BalanceInline(admin.TabularInline):
@@ -36,6 +71,7 @@ class ApiKeyInline(admin.TabularInline):
 class UserAdmin(BaseUserAdmin):
     inlines = [BalanceInline, ApiKeyInline]
     list_display = ["username", "email", "is_active", "is_staff", "date_joined"]
+    show_full_result_count = False
 
 
 @admin.register(Asset)
@@ -77,8 +113,11 @@ class BalanceAdmin(admin.ModelAdmin):
     def has_delete_permission(self, request, obj=None):
         return False
 
+    def has_adjust_permission(self, request):
+        return request.user.is_superuser or request.user.has_perm(ADJUST_BALANCE)
+
     @admin.action(
-        description="Credit or debit selected balances", permissions=["change"]
+        description="Credit or debit selected balances", permissions=["adjust"]
     )
     def adjust(self, request, queryset):
         form = AdjustForm(request.POST if "apply" in request.POST else None)
@@ -139,9 +178,46 @@ class LedgerEntryAdmin(admin.ModelAdmin):
         "reference",
     ]
     list_filter = ["asset", "reason"]
-    search_fields = ["user__username", "reference"]
+    search_fields = ["user__username__exact", "reference__exact"]
+    search_help_text = "An exact username, or an exact reference (e.g. BTCUSDT:42)."
     list_select_related = ["user"]
     date_hierarchy = "created_at"
+    show_full_result_count = False
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+    def changelist_view(self, request, extra_context=None):
+        response = super().changelist_view(request, extra_context)
+        changelist_totals(response, ledger_totals_text)
+        return response
+
+
+def ledger_totals_text(queryset, count: int) -> str:
+    """Per asset, the sum of the selected entries' deltas."""
+    sums = sums_by(queryset, ["asset_id"], ["delta_free", "delta_locked"])
+    if not sums:
+        return "Totals: no entries."
+    parts = [
+        f"{asset} free {amount_text(free)}, locked {amount_text(locked)}"
+        for (asset,), (free, locked) in sorted(sums.items())
+    ]
+    return f"Totals of {count} entries: " + "; ".join(parts)
+
+
+@admin.register(ReconciliationRun)
+class ReconciliationRunAdmin(admin.ModelAdmin):
+    list_display = ["started_at", "clean", "checks", "mismatches", "finished_at"]
+    list_filter = ["clean"]
+    fields = ["started_at", "finished_at", "clean", "checks", "mismatches", "report"]
+    readonly_fields = fields
+    date_hierarchy = "started_at"
 
     def has_add_permission(self, request):
         return False

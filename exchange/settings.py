@@ -331,6 +331,8 @@ LOGGING = {
     "root": {"handlers": ["console"], "level": LOG_LEVEL},
     "loggers": {
         "django.db.backends": {"level": "INFO"},
+        # Refusals (4xx) are answered in Binance's shape; they are not server errors.
+        "django.request": {"level": "ERROR"},
         "django.server": {"level": "WARNING"},
     },
 }

@@ -10,11 +10,13 @@ def _fresh_process_state():
     from django.core.cache import cache
 
     from accounts.services import process_caches_clear
+    from trading.market_cache import breaker_reset
 
     if hasattr(cache, "delete_pattern"):
         cache.delete_pattern("*")
     else:
         cache.clear()
     process_caches_clear()
+    breaker_reset()
     yield
     process_caches_clear()

@@ -57,7 +57,14 @@ def _failed(what: str) -> None:
 
 
 def _key(kind: str, symbol: str) -> str:
-    return f"{settings.CACHES['default'].get('KEY_PREFIX', '')}:md:{kind}:{symbol}"
+    """The key as the cache API names it; on Redis, the same full key it uses."""
+    key = f"md:{kind}:{symbol}"
+    return cache.make_key(key) if settings.REDIS_URL else key
+
+
+def breaker_reset() -> None:
+    """Try Redis again at once (tests, and after an operator fixed it)."""
+    _down_until[0] = 0.0
 
 
 def store_if_newer(kind: str, symbol: str, seq: int, value: dict) -> bool:
@@ -181,8 +188,13 @@ def publish_on_commit(*, symbol: str, seq: int, book, spec: SymbolSpec, trades) 
     public = [trade_public(t) for t in trades]
 
     def publish() -> None:
-        store_if_newer("depth", symbol, seq, snapshot)
-        if public:
-            trades_push(symbol, seq, public)
+        # Runs after the commit: a failure here must not turn a placed order into
+        # an error answer.
+        try:
+            store_if_newer("depth", symbol, seq, snapshot)
+            if public:
+                trades_push(symbol, seq, public)
+        except Exception:  # noqa: BLE001 - the cache being down is degraded service
+            _failed("publish")
 
     transaction.on_commit(publish)

@@ -1,0 +1,79 @@
+"""The market-data cache: newest seq wins, rebuild from the database, outages."""
+
+from io import StringIO
+from unittest import mock
+
+import pytest
+from django.conf import settings
+from django.core.management import call_command
+from django.core.management.base import CommandError
+
+from tests.factories import funded_user
+from tests.trading.conftest import place
+from trading import market_cache, selectors
+
+pytestmark = pytest.mark.django_db(transaction=True)
+
+
+def test_a_late_writer_never_overwrites_a_newer_snapshot(db):
+    assert market_cache.store_if_newer("depth", "X", 5, {"bids": [[1, 1]], "asks": []})
+    assert not market_cache.store_if_newer("depth", "X", 4, {"bids": [], "asks": []})
+    assert not market_cache.store_if_newer("depth", "X", 5, {"bids": [], "asks": []})
+    assert market_cache.load("depth", "X") == (5, {"bids": [[1, 1]], "asks": []})
+    assert market_cache.trades_push("X", 3, [{"id": 1}, {"id": 2}])
+    assert not market_cache.trades_push("X", 3, [{"id": 9}])
+    assert market_cache.trades_push("X", 4, [{"id": 3}])
+    assert market_cache.trades_recent("X", 3) == [{"id": 1}, {"id": 2}, {"id": 3}]
+    assert (
+        market_cache.trades_recent("X", 4) is None
+    )  # not enough: the database answers
+
+
+def test_depth_and_trades_after_orders_match_the_database(symbols):
+    seller = funded_user(BTC="1")
+    buyer = funded_user(USDT="100000")
+    place(seller, "SELL", "0.01", "60000")
+    place(seller, "SELL", "0.02", "60010")
+    place(buyer, "BUY", "0.005", "60000")
+    place(buyer, "BUY", "0.01", "59000")
+    cached = selectors.depth_get(symbol="BTCUSDT", limit=10)
+    market_cache.forget("depth", "BTCUSDT")
+    from_database = selectors.depth_get(symbol="BTCUSDT", limit=10)
+    assert cached == from_database
+    assert cached["asks"][0] == ["60000.00000000", "0.00500000"]
+    assert selectors.trades_recent(symbol="BTCUSDT", limit=1)[0]["qty"] == "0.00500000"
+
+
+def test_rebuild_market_cache_refills_from_the_database(symbols):
+    seller = funded_user(BTC="1")
+    buyer = funded_user(USDT="100000")
+    place(seller, "SELL", "0.01", "60000")
+    place(buyer, "BUY", "0.004", "60000")
+    before = selectors.depth_get(symbol="BTCUSDT", limit=5)
+    market_cache.forget("depth", "BTCUSDT")
+    market_cache.forget("trades", "BTCUSDT")
+    out = StringIO()
+    call_command("rebuild_market_cache", stdout=out)
+    assert "BTCUSDT: seq" in out.getvalue()
+    assert market_cache.load("depth", "BTCUSDT") is not None
+    assert selectors.depth_get(symbol="BTCUSDT", limit=5) == before
+    assert market_cache.trades_recent("BTCUSDT", 1)[0]["qty"] == "0.00400000"
+    with pytest.raises(CommandError, match="Unknown symbol"):
+        call_command("rebuild_market_cache", "NOPE", stdout=StringIO())
+
+
+@pytest.mark.skipif(not settings.REDIS_URL, reason="needs Redis: set REDIS_URL")
+def test_with_redis_down_orders_and_reads_still_work(symbols):
+    """Market-data and rate-limit calls to Redis fail: orders go through, depth
+    comes from the database."""
+    seller = funded_user(BTC="1")
+    buyer = funded_user(USDT="100000")
+    down = ConnectionError("redis down")
+    with mock.patch("django_redis.get_redis_connection", side_effect=down):
+        place(seller, "SELL", "0.01", "60000")
+        depth = selectors.depth_get(symbol="BTCUSDT", limit=5)
+        assert depth["asks"][0] == ["60000.00000000", "0.01000000"]
+        traded = place(buyer, "BUY", "0.01", "60000")
+        assert traded.order.status == "FILLED"
+    market_cache.breaker_reset()
+    assert selectors.depth_get(symbol="BTCUSDT", limit=5)["asks"] == []

@@ -3,6 +3,7 @@ from decimal import Decimal, InvalidOperation
 from django import forms
 from django.contrib import admin, messages
 from django.contrib.auth.admin import UserAdmin as BaseUserAdmin
+from django.template.defaultfilters import pluralize
 from django.template.response import TemplateResponse
 
 from accounts import services
@@ -208,7 +209,7 @@ def ledger_totals_text(queryset, count: int) -> str:
         f"{asset} free {amount_text(free)}, locked {amount_text(locked)}"
         for (asset,), (free, locked) in sorted(sums.items())
     ]
-    return f"Totals of {count} entries: " + "; ".join(parts)
+    return f"Totals of {count} entr{pluralize(count, 'y,ies')}: " + "; ".join(parts)
 
 
 @admin.register(ReconciliationRun)

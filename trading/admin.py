@@ -18,6 +18,7 @@ from django.contrib.admin.helpers import ACTION_CHECKBOX_NAME
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db.models import Q
 from django.http import HttpResponseRedirect
+from django.template.defaultfilters import pluralize
 from django.template.response import TemplateResponse
 from django.urls import path
 from django.utils import timezone
@@ -420,7 +421,7 @@ def trade_totals_text(queryset, count: int) -> str:
         f"{symbol} qty {amount_text(qty)}, quote qty {amount_text(quote)}"
         for (symbol,), (qty, quote) in sorted(sums.items())
     ]
-    return f"Totals of {count} trades: " + "; ".join(parts)
+    return f"Totals of {count} trade{pluralize(count)}: " + "; ".join(parts)
 
 
 @admin.register(Trade)

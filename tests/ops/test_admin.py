@@ -389,6 +389,8 @@ def test_trades_are_read_only_searchable_and_totalled(client, superuser, symbols
     assert page.context["subtitle"] == (
         "Totals of 2 trades: BTCUSDT qty 0.03, quote qty 1800.01"
     )
+    page = client.get(TRADES, {"symbol__symbol__exact": "ETHBTC"})
+    assert page.context["subtitle"].startswith("Totals of 1 trade: ")
     page = client.get(TRADES, {"q": "nobody"})
     assert page.context["subtitle"] == "Totals: no trades."
     assert client.get(reverse("admin:trading_trade_add")).status_code == 403

@@ -301,6 +301,11 @@ class AggTradesApi(BinanceApi):
         )
 
 
+# No kline opens after this (year 8307); calendar arithmetic on times up to here,
+# 1000 months either way, stays within the years a datetime can hold.
+KLINE_TIME_MAX = 200_000_000_000_000
+
+
 class KlinesApi(BinanceApi):
     weight = 2
 
@@ -329,11 +334,15 @@ class KlinesApi(BinanceApi):
             raise errors.invalid_parameter("timeZone")
         limit = min(p.integer("limit", default=500, minimum=1), 1000)
         selectors.symbol_spec_get(symbol)
+        start = p.integer("startTime", minimum=0)
+        end = p.integer("endTime", minimum=0)
+        if start is not None and start > KLINE_TIME_MAX:
+            return Response([])
         candles = klines_list(
             symbol=symbol,
             interval=interval,
-            start_time=p.integer("startTime", minimum=0),
-            end_time=p.integer("endTime", minimum=0),
+            start_time=start,
+            end_time=None if end is None else min(end, KLINE_TIME_MAX),
             limit=limit,
             now_ms=now_ms(),
         )

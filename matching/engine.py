@@ -7,15 +7,21 @@ in line with what was written).
 
 Layout, chosen for CPython speed rather than elegance:
 
-* an order resting on the book is a 4-item list ``[remaining, order_id, owner,
-  level]``, found by id through ``_index``;
+* an order resting on the book is an immutable tuple ``(remaining, order_id,
+  owner, key)`` (``key`` below), found by id through ``_index``. Tuples of plain
+  ints are dropped from the garbage collector's lists after its first look at
+  them, so a book of a hundred thousand orders does not make every full
+  collection walk a hundred thousand objects. A partial fill replaces the tuple in
+  its queue slot and in the index;
 * a price level is a 7-item list ``[total, count, queue, price, dead, side,
   head]``: ``total`` lots and ``count`` orders are kept exact on every change;
   ``queue`` is a plain list of orders in order_id order whose live part starts at
   index ``head`` (matching advances ``head`` instead of shifting the list, and the
   consumed prefix is cut off once it is the larger half); ``dead`` counts the
-  cancelled orders still in the live part (tombstones, ``remaining == 0``), which
-  matching skips and which are purged once they outnumber the live ones;
+  cancelled orders still in the live part (tombstones: a queued tuple is live
+  exactly when the index maps its id to that same tuple), which matching skips,
+  checking liveness only while ``dead`` is non-zero, and which are purged once
+  they outnumber the live ones;
 * each side keeps its levels in a dict by key (``price`` for asks, ``-price`` for
   bids, so the best level has the smallest key on both sides) and the keys in a
   binary heap. A level emptied away from the top of the heap leaves its key behind
@@ -38,10 +44,11 @@ with no fill, no maker expired and the book untouched.
 
 from __future__ import annotations
 
-from bisect import bisect_right
+from bisect import bisect_left, bisect_right
 from collections.abc import Iterator
 from heapq import heapify, heappop, heappush
 from itertools import islice
+from operator import itemgetter
 
 from matching.contract import (
     BUY,
@@ -123,6 +130,8 @@ _HEAD_SLACK = 32
 
 OrderTuple = tuple[int, int, str, int, int]
 
+_order_id_of = itemgetter(1)
+
 
 class _Side:
     """One side of the book: levels by key and a heap of keys (see module doc)."""
@@ -184,7 +193,7 @@ class OrderBook:
     def __init__(self) -> None:
         self._bids = _Side(BUY, -1)
         self._asks = _Side(SELL, 1)
-        self._index: dict[int, list] = {}
+        self._index: dict[int, tuple[int, int, int, int]] = {}
 
     # ------------------------------------------------------------------ commands
 
@@ -233,25 +242,24 @@ class OrderBook:
                 quote = 0
                 status = NEW
             if left:
+                # _rest inlined.
+                entry = (left, order_id, cmd.owner, key)
                 levels = own.levels
                 level = levels.get(key)
                 if level is None:
-                    entry = [left, order_id, cmd.owner, None]
-                    entry[3] = level = [left, 1, [entry], price, 0, own, 0]
-                    levels[key] = level
+                    levels[key] = [left, 1, [entry], price, 0, own, 0]
                     stale = own.stale
                     if key in stale:
                         stale.remove(key)
                     else:
                         heappush(own.heap, key)
                 else:
-                    entry = [left, order_id, cmd.owner, level]
                     queue = level[2]
                     if queue[-1][1] < order_id:
                         queue.append(entry)
                     else:
-                        ids = [e[1] for e in queue]
-                        queue.insert(bisect_right(ids, order_id, level[6]), entry)
+                        at = bisect_right(queue, order_id, level[6], key=_order_id_of)
+                        queue.insert(at, entry)
                     level[0] += left
                     level[1] += 1
                 index[order_id] = entry
@@ -293,17 +301,18 @@ class OrderBook:
 
     def cancel(self, order_id: int) -> int | None:
         """Take a resting order off the book; return the lots removed, or None."""
-        entry = self._index.pop(order_id, None)
+        index = self._index
+        entry = index.pop(order_id, None)
         if entry is None:
             return None
+        key = entry[3]
+        side = self._bids if key < 0 else self._asks
+        levels = side.levels
+        level = levels[key]
         lots = entry[0]
-        level = entry[3]
         count = level[1] - 1
         if not count:
             # _drop_level inlined: most cancels in a thin book empty their level.
-            side = level[5]
-            key = level[3] * side.sign
-            levels = side.levels
             del levels[key]
             heap = side.heap
             if heap[0] == key:
@@ -316,7 +325,6 @@ class OrderBook:
                 heapify(heap)
                 stale.clear()
             return lots
-        entry[0] = 0
         level[0] -= lots
         level[1] = count
         queue = level[2]
@@ -333,7 +341,8 @@ class OrderBook:
             return lots
         dead = level[4] + 1
         if dead > _DEAD_SLACK and dead > count:
-            level[2] = [e for e in islice(queue, head, None) if e[0]]
+            get = index.get
+            level[2] = [e for e in islice(queue, head, None) if get(e[1]) is e]
             level[4] = level[6] = 0
         else:
             level[4] = dead
@@ -351,8 +360,10 @@ class OrderBook:
         A new order is queued at its place by order_id within its level, whatever
         the order of upsert calls. An order already resting keeps its place and gets
         the new remaining quantity (if its side, price or owner differ, it is moved
-        to where those put it). The book is not matched: while a sync is half done
-        the book may cross, and the caller finishes the sync before placing.
+        to where those put it). O(log n) in the level's queue to find the place,
+        plus a list insert for an order older than the level's newest. The book is
+        not matched: while a sync is half done the book may cross, and the caller
+        finishes the sync before placing.
         """
         if side == BUY:
             own = self._bids
@@ -364,12 +375,18 @@ class OrderBook:
             raise ValueError(f"price {price} out of range")
         if remaining <= 0:
             raise ValueError(f"resting quantity must be positive, got {remaining}")
-        entry = self._index.get(order_id)
+        index = self._index
+        entry = index.get(order_id)
         if entry is not None:
-            level = entry[3]
-            if level[3] == price and level[5] is own and entry[2] == owner:
+            key = entry[3]
+            if key == price * own.sign and entry[2] == owner:
+                level = own.levels[key]
+                queue = level[2]
+                at = bisect_left(queue, order_id, level[6], key=_order_id_of)
+                while queue[at] is not entry:  # past tombstones of the same id
+                    at += 1
+                queue[at] = index[order_id] = (remaining, order_id, owner, key)
                 level[0] += remaining - entry[0]
-                entry[0] = remaining
                 return
             self.cancel(order_id)
         self._rest(own, order_id, owner, price, remaining)
@@ -381,18 +398,21 @@ class OrderBook:
         entry = self._index.get(order_id)
         if entry is None:
             return None
-        level = entry[3]
-        return (entry[1], entry[2], level[5].name, level[3], entry[0])
+        key = entry[3]
+        if key < 0:
+            return (order_id, entry[2], BUY, -key, entry[0])
+        return (order_id, entry[2], SELL, key, entry[0])
 
     def orders(self) -> Iterator[OrderTuple]:
         """Every resting order: bids then asks, best price first, FIFO in a level."""
+        get = self._index.get
         out = []
         for side in (self._bids, self._asks):
             name = side.name
             for level in side.walk():
                 price = level[3]
                 for entry in islice(level[2], level[6], None):
-                    if entry[0]:
+                    if get(entry[1]) is entry:
                         out.append((entry[1], entry[2], name, price, entry[0]))
         return iter(out)
 
@@ -453,6 +473,7 @@ class OrderBook:
         level remains; every remaining quantity is positive; queues are in order_id
         order; the lazy heap bookkeeping is exact.
         """
+        index = self._index
         seen = 0
         for side in (self._bids, self._asks):
             heap, levels, stale = side.heap, side.levels, side.stale
@@ -469,20 +490,18 @@ class OrderBook:
                 assert 0 < price <= MAX_PRICE, "price out of range"
                 assert 0 <= head < len(queue), f"level {price} head out of range"
                 part = queue[head:]
-                live = [e for e in part if e[0]]
+                live = [e for e in part if index.get(e[1]) is e]
                 assert count > 0, f"empty level {price} left behind"
                 assert count == len(live), f"level {price} count {count} != {len(live)}"
                 assert dead == len(part) - len(live), f"level {price} tombstones"
                 assert total == sum(e[0] for e in live), f"level {price} total wrong"
                 ids = [e[1] for e in part]
                 assert ids == sorted(ids), f"level {price} not in order_id order"
-                assert len({e[1] for e in live}) == count, "an id is queued twice"
                 for entry in live:
                     assert entry[0] > 0, "non-positive remaining"
-                    assert entry[3] is level, "order points at another level"
-                    assert self._index.get(entry[1]) is entry, "index != levels"
+                    assert entry[3] == key, "order filed under another level"
                 seen += count
-        assert seen == len(self._index), "index holds orders that are not on a level"
+        assert seen == len(index), "index holds orders that are not on a level"
         bid, ask = self.best_bid(), self.best_ask()
         assert bid is None or ask is None or bid < ask, f"crossed book {bid} >= {ask}"
 
@@ -579,44 +598,25 @@ class OrderBook:
     ) -> None:
         """Queue an order on its own side at its place by order_id (no matching)."""
         key = price * own.sign
+        entry = (qty, order_id, owner, key)
         level = own.levels.get(key)
         if level is None:
-            entry = [qty, order_id, owner, None]
-            entry[3] = level = [qty, 1, [entry], price, 0, own, 0]
-            own.levels[key] = level
+            own.levels[key] = [qty, 1, [entry], price, 0, own, 0]
             stale = own.stale
             if key in stale:
                 stale.remove(key)
             else:
                 heappush(own.heap, key)
         else:
-            entry = [qty, order_id, owner, level]
             queue = level[2]
             if queue[-1][1] < order_id:
                 queue.append(entry)
             else:
-                ids = [e[1] for e in queue]
-                queue.insert(bisect_right(ids, order_id, level[6]), entry)
+                at = bisect_right(queue, order_id, level[6], key=_order_id_of)
+                queue.insert(at, entry)
             level[0] += qty
             level[1] += 1
         self._index[order_id] = entry
-
-    def _drop_level(self, level: list) -> None:
-        """Forget a level whose last order just left, keeping the heap top live."""
-        side = level[5]
-        key = level[3] * side.sign
-        levels = side.levels
-        del levels[key]
-        heap = side.heap
-        if heap[0] == key:
-            side.drop_top()
-            return
-        stale = side.stale
-        stale.add(key)
-        if len(stale) > _STALE_SLACK and len(stale) > len(levels):
-            heap[:] = levels
-            heapify(heap)
-            stale.clear()
 
     def _take(
         self, opp: _Side, limit_key: int, qty: int, fills: list
@@ -642,11 +642,17 @@ class OrderBook:
                 # The whole level goes: no per-order bookkeeping on the level.
                 queue = level[2]
                 head = level[6]
-                for entry in queue[head:] if head else queue:
-                    lots = entry[0]
-                    if lots:
+                if level[4]:
+                    get = index.get
+                    for entry in islice(queue, head, None):
                         maker_id = entry[1]
-                        append((maker_id, entry[2], price, lots, 0))
+                        if get(maker_id) is entry:
+                            append((maker_id, entry[2], price, entry[0], 0))
+                            del index[maker_id]
+                else:
+                    for entry in queue[head:] if head else queue:
+                        maker_id = entry[1]
+                        append((maker_id, entry[2], price, entry[0], 0))
                         del index[maker_id]
                 left -= total
                 quote += total * price
@@ -660,15 +666,16 @@ class OrderBook:
             # The level outlives the taker, so the taker ends here.
             queue = level[2]
             i = level[6]
+            dead = level[4]
             want = left
             while True:
                 entry = queue[i]
-                lots = entry[0]
-                if not lots:
-                    i += 1
-                    level[4] -= 1
-                    continue
                 maker_id = entry[1]
+                if dead and index.get(maker_id) is not entry:
+                    i += 1
+                    dead -= 1
+                    continue
+                lots = entry[0]
                 if lots <= want:
                     i += 1
                     del index[maker_id]
@@ -678,13 +685,15 @@ class OrderBook:
                     if not want:
                         break
                 else:
-                    entry[0] = lots - want
-                    append((maker_id, entry[2], price, want, lots - want))
+                    lots -= want
+                    queue[i] = index[maker_id] = (lots, maker_id, entry[2], key)
+                    append((maker_id, entry[2], price, want, lots))
                     break
             if i > _HEAD_SLACK and i + i > len(queue):
                 del queue[:i]
                 i = 0
             level[6] = i
+            level[4] = dead
             level[0] = total - left
             quote += left * price
             left = 0
@@ -713,6 +722,7 @@ class OrderBook:
         heap = opp.heap
         levels = opp.levels
         index = self._index
+        get = index.get
         append = fills.append
         by_quote = not qty
         check_self = stp != STP_NONE
@@ -732,8 +742,8 @@ class OrderBook:
             i = level[6]
             while level[1]:
                 entry = queue[i]
-                lots = entry[0]
-                if not lots:
+                maker_id = entry[1]
+                if level[4] and get(maker_id) is not entry:
                     i += 1
                     level[4] -= 1
                     continue
@@ -744,7 +754,7 @@ class OrderBook:
                         break
                 else:
                     want = left
-                maker_id = entry[1]
+                lots = entry[0]
                 if check_self and entry[2] == owner:
                     if expire_maker:
                         i += 1
@@ -763,7 +773,7 @@ class OrderBook:
                     append((maker_id, entry[2], price, lots, 0))
                     take = lots
                 else:
-                    entry[0] = lots - want
+                    queue[i] = index[maker_id] = (lots - want, maker_id, entry[2], key)
                     append((maker_id, entry[2], price, want, lots - want))
                     take = want
                 level[0] -= take
@@ -805,16 +815,16 @@ class OrderBook:
                     return True
             return False
         blocked_by_own = stp != EXPIRE_MAKER
+        get = self._index.get
         for level in opp.walk(limit_key):
             for entry in islice(level[2], level[6], None):
-                lots = entry[0]
-                if not lots:
+                if get(entry[1]) is not entry:
                     continue
                 if entry[2] == owner:
                     if blocked_by_own:
                         return False
                     continue
-                need -= lots
+                need -= entry[0]
                 if need <= 0:
                     return True
         return False

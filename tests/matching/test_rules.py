@@ -449,3 +449,16 @@ def test_invariant_check_catches_a_crossed_book():
     book.upsert(2, 2, SELL, 100, 1)
     with pytest.raises(AssertionError):
         book.check_invariants()
+
+
+def test_an_id_cancelled_then_synced_back_is_live_once_in_its_place():
+    book = book_with(*(limit(i, SELL, 100, 1) for i in range(1, 5)))
+    book.cancel(2)  # leaves a tombstone in the middle of the queue
+    book.upsert(2, 2, SELL, 100, 5)
+    book.upsert(2, 2, SELL, 100, 6)  # updated in place, past its tombstone
+    book.check_invariants()
+    assert [o[0] for o in book.orders()] == [1, 2, 3, 4]
+    assert book.depth(1) == ([], [(100, 9)])
+    result = book.place(limit(10, BUY, 100, 9))
+    assert [(f[0], f[3]) for f in result.fills] == [(1, 1), (2, 6), (3, 1), (4, 1)]
+    book.check_invariants()

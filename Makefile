@@ -9,7 +9,7 @@ HOST ?= 127.0.0.1
 PORT ?= 8000
 PYTEST_ARGS ?=
 
-.PHONY: venv run test smoke lint format serve-prod infra-check clean
+.PHONY: venv run test smoke lint format serve-prod bench infra-check clean
 
 venv: $(STAMP)
 
@@ -38,6 +38,10 @@ smoke: venv
 serve-prod: venv
 	bash scripts/prod-prepare.sh
 	set -a && . var/prod.env && . var/prod-settings.env && set +a && exec $(BIN)/gunicorn --config gunicorn.conf.py exchange.wsgi:application
+
+# Locust at steady rates against serve-prod; writes the table to docs/performance.md.
+bench: venv
+	$(BIN)/python scripts/bench.py --write-docs
 
 infra-check:
 	bash .ci/infra-check

@@ -1,0 +1,241 @@
+"""Load-test the production-like stack at steady rates and print one table.
+
+Starts `make serve-prod` (gunicorn on PostgreSQL + Redis), creates funded traders
+with API keys, then runs locust headless at a constant offered rate for each step
+(500 requests/s, then 750, 1000, ...) until p99 passes 100 ms or requests fail.
+Prints target rate, achieved rate, p50, p95, p99, failures and the CPU used by the
+server side (gunicorn, PostgreSQL, Redis) and by locust; with --write-docs the same
+table goes into docs/performance.md. Ends with `manage.py reconcile`.
+"""
+
+from __future__ import annotations
+
+import argparse
+import csv
+import os
+import signal
+import subprocess
+import sys
+import time
+import urllib.request
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+VENV = ROOT / ".venv" / "bin"
+DOC = ROOT / "docs" / "performance.md"
+START, END = "<!-- bench:start -->", "<!-- bench:end -->"
+CLOCK_TICKS = os.sysconf("SC_CLK_TCK")
+
+
+def prod_env() -> dict[str, str]:
+    env = dict(os.environ)
+    for name in ("var/prod.env", "var/prod-settings.env"):
+        for line in (ROOT / name).read_text().splitlines():
+            if "=" in line and not line.startswith("#"):
+                key, value = line.split("=", 1)
+                env[key] = value
+    return env
+
+
+def cpu_seconds(names: tuple[str, ...]) -> float:
+    """CPU time (user + system) of every process whose command matches ``names``."""
+    total = 0
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            text = stat.read_text()
+            cmdline = (
+                (stat.parent / "cmdline").read_bytes().replace(b"\0", b" ").decode()
+            )
+        except OSError:
+            continue
+        comm = text[text.index("(") + 1 : text.rindex(")")]
+        if any(n in comm or n in cmdline for n in names):
+            fields = text[text.rindex(")") + 2 :].split()
+            total += int(fields[11]) + int(fields[12])
+    return total / CLOCK_TICKS
+
+
+def wait_ready(url: str, seconds: float = 120) -> None:
+    deadline = time.time() + seconds
+    while time.time() < deadline:
+        try:
+            with urllib.request.urlopen(url, timeout=2) as response:  # noqa: S310
+                if response.status == 200:
+                    return
+        except OSError:
+            time.sleep(0.5)
+    raise SystemExit(f"server not ready at {url}")
+
+
+def run_step(rate: int, args, host: str) -> dict:
+    out = ROOT / "var" / "bench" / f"r{rate}"
+    out.parent.mkdir(parents=True, exist_ok=True)
+    env = {
+        **os.environ,
+        "BENCH_RATE": str(rate),
+        "BENCH_USERS": str(args.users),
+        "BENCH_KEYS": str(ROOT / "var" / "bench-keys.json"),
+    }
+    server_before = cpu_seconds(("gunicorn", "postgres", "redis-server"))
+    started = time.time()
+    locust = subprocess.run(  # noqa: S603 - fixed argv
+        [
+            str(VENV / "locust"),
+            "-f",
+            str(ROOT / "loadtest" / "locustfile.py"),
+            "--headless",
+            "--users",
+            str(args.users),
+            "--spawn-rate",
+            str(args.users),
+            "--run-time",
+            f"{args.duration}s",
+            "--host",
+            host,
+            "--csv",
+            str(out),
+            "--only-summary",
+            "--loglevel",
+            "WARNING",
+        ],
+        env=env,
+        capture_output=True,
+        text=True,
+        cwd=ROOT,
+    )
+    wall = time.time() - started
+    server_cpu = cpu_seconds(("gunicorn", "postgres", "redis-server")) - server_before
+    rows = list(csv.DictReader(open(f"{out}_stats.csv")))  # noqa: SIM115
+    total = next(r for r in rows if r["Name"] == "Aggregated")
+    requests = int(total["Request Count"])
+    failures = int(total["Failure Count"])
+    return {
+        "target": rate,
+        "achieved": round(requests / args.duration, 1),
+        "p50": float(total["50%"]),
+        "p95": float(total["95%"]),
+        "p99": float(total["99%"]),
+        "failures": failures,
+        "requests": requests,
+        "server_cpu": round(server_cpu / wall, 2),
+        "locust_rc": locust.returncode,
+        "stderr": locust.stderr[-2000:],
+    }
+
+
+def table(results: list[dict]) -> str:
+    lines = [
+        "| target req/s | achieved req/s | p50 ms | p95 ms | p99 ms | failures | "
+        "server CPU (cores) |",
+        "| ---: | ---: | ---: | ---: | ---: | ---: | ---: |",
+    ]
+    for r in results:
+        lines.append(
+            f"| {r['target']} | {r['achieved']} | {r['p50']:.0f} | {r['p95']:.0f} | "
+            f"{r['p99']:.0f} | {r['failures']} | {r['server_cpu']} |"
+        )
+    return "\n".join(lines)
+
+
+def write_docs(text: str) -> None:
+    current = DOC.read_text() if DOC.exists() else f"# Performance\n\n{START}\n{END}\n"
+    if START not in current:
+        current += f"\n{START}\n{END}\n"
+    head, rest = current.split(START, 1)
+    _, tail = rest.split(END, 1)
+    DOC.write_text(f"{head}{START}\n{text}\n{END}{tail}")
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--rates", default="500,750,1000,1250,1500,2000")
+    parser.add_argument("--duration", type=int, default=60, help="seconds per step")
+    parser.add_argument("--users", type=int, default=50)
+    parser.add_argument("--port", type=int, default=int(os.environ.get("PORT", 8000)))
+    parser.add_argument("--no-serve", action="store_true", help="use a running server")
+    parser.add_argument("--write-docs", action="store_true")
+    args = parser.parse_args()
+    host = f"http://127.0.0.1:{args.port}"
+
+    server = None
+    if not args.no_serve:
+        # Every simulated trader connects from 127.0.0.1, so the per-IP weight limit
+        # (and the per-account order limits) are raised for the run; they are still
+        # counted, in Redis, on every request.
+        limits = {
+            "RATE_LIMIT_WEIGHT_PER_MINUTE": "100000000",
+            "RATE_LIMIT_ORDERS_PER_10S": "100000",
+        }
+        server = subprocess.Popen(  # noqa: S603 - fixed argv
+            ["make", "serve-prod"],  # noqa: S607 - make from PATH, as a person runs it
+            cwd=ROOT,
+            env={**os.environ, **limits, "PORT": str(args.port)},
+            start_new_session=True,
+            stdout=open(ROOT / "var" / "bench-server.log", "w"),  # noqa: SIM115
+            stderr=subprocess.STDOUT,
+        )
+    try:
+        wait_ready(f"{host}/readyz")
+        env = prod_env()
+        subprocess.run(  # noqa: S603 - fixed argv
+            [
+                str(VENV / "python"),
+                "manage.py",
+                "bench_setup",
+                "--users",
+                str(args.users),
+            ],
+            cwd=ROOT,
+            env=env,
+            check=True,
+        )
+        results = []
+        for rate in [int(r) for r in args.rates.split(",")]:
+            result = run_step(rate, args, host)
+            results.append(result)
+            print(table(results[-1:]).splitlines()[-1], flush=True)
+            if result["locust_rc"] not in (0, 1):
+                print(result["stderr"], file=sys.stderr)
+            if result["p99"] > 100 or result["failures"]:
+                break
+        commit = subprocess.run(  # noqa: S603 - fixed argv
+            ["git", "rev-parse", "--short", "HEAD"],  # noqa: S607 - git from PATH
+            cwd=ROOT,
+            capture_output=True,
+            text=True,
+        ).stdout.strip()
+        reconcile = subprocess.run(  # noqa: S603 - fixed argv
+            [str(VENV / "python"), "manage.py", "reconcile"],
+            cwd=ROOT,
+            env=env,
+            capture_output=True,
+            text=True,
+        )
+        report = "\n".join(
+            [
+                f"`make bench` on {os.cpu_count()} cores, commit {commit}, "
+                f"{time.strftime('%Y-%m-%d')}: locust ({args.users} users, constant "
+                f"rate, {args.duration} s per step) and the server on the same "
+                "machine.",
+                "",
+                table(results),
+                "",
+                "reconcile after the run: "
+                + ("clean" if reconcile.returncode == 0 else "MISMATCHES (see below)"),
+            ]
+        )
+        print()
+        print(report)
+        if reconcile.returncode != 0:
+            print(reconcile.stdout)
+        if args.write_docs:
+            write_docs(report)
+        return 0 if reconcile.returncode == 0 else 1
+    finally:
+        if server is not None:
+            os.killpg(server.pid, signal.SIGTERM)
+            server.wait(timeout=30)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

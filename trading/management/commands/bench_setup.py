@@ -1,0 +1,42 @@
+import json
+from decimal import Decimal
+from pathlib import Path
+
+from django.core.management.base import BaseCommand, CommandError
+
+from accounts import services
+from accounts.models import User
+
+FUNDS = {"BTC": Decimal(1000), "ETH": Decimal(10000), "USDT": Decimal(100_000_000)}
+
+
+class Command(BaseCommand):
+    help = (
+        "Create (or top up) the load-test traders bench-0..N-1, each funded and with "
+        "a read+trade API key, and write their keys as JSON for the load test."
+    )
+
+    def add_arguments(self, parser):
+        parser.add_argument("--users", type=int, default=50)
+        parser.add_argument("--out", default="var/bench-keys.json")
+
+    def handle(self, *args, users, out, **options):
+        if users < 1:
+            raise CommandError("--users must be at least 1")
+        keys = []
+        for n in range(users):
+            username = f"bench-{n}"
+            user = User.objects.filter(username=username).first()
+            if user is None:
+                user = services.user_create(username=username, password=None)
+            for asset, amount in FUNDS.items():
+                services.balance_deposit(
+                    user_id=user.id, asset=asset, amount=amount, reference="bench"
+                )
+            key, secret = services.apikey_create(
+                user_id=user.id, label="bench", permissions=["read", "trade"]
+            )
+            keys.append({"apiKey": key.key, "secretKey": secret})
+        Path(out).parent.mkdir(parents=True, exist_ok=True)
+        Path(out).write_text(json.dumps(keys))
+        self.stdout.write(f"{users} funded traders, keys in {out}")

@@ -88,7 +88,6 @@ def order_cancelled(
 ) -> dict:
     """DELETE /api/v3/order: ``clientOrderId`` is the cancel's own id."""
     core = _order_core(order)
-    core.pop("origQuoteOrderQty")
     return {
         "symbol": order.symbol_id,
         "origClientOrderId": orig_client_order_id,

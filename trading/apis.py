@@ -704,7 +704,7 @@ class OpenOrdersApi(SignedTradeApi):
         if symbol is not None:
             selectors.symbol_spec_get(symbol)
         orders = selectors.orders_open(user_id=request.user.id, symbol=symbol)
-        return Response([rep.order_query(o) for o in orders])
+        return Response([rep.order_listed(o) for o in orders])
 
     @extend_schema(
         parameters=[SYMBOL, *SIGNED_PARAMS], responses={200: OpenApiTypes.OBJECT}
@@ -752,7 +752,7 @@ class AllOrdersApi(SignedReadApi):
             end_time=end,
             limit=min(p.integer("limit", default=500, minimum=1), 1000),
         )
-        return Response([rep.order_query(o) for o in orders])
+        return Response([rep.order_listed(o) for o in orders])
 
 
 def _time_window(p: Params) -> tuple[int | None, int | None]:

@@ -63,7 +63,7 @@ def order_full(order: Order, fills) -> dict:
 
 
 def order_query(order: Order) -> dict:
-    """GET /api/v3/order, openOrders and allOrders."""
+    """GET /api/v3/order."""
     core = _order_core(order)
     orig_quote = core.pop("origQuoteOrderQty")
     return {
@@ -81,6 +81,17 @@ def order_query(order: Order) -> dict:
         "origQuoteOrderQty": orig_quote,
         "selfTradePreventionMode": order.self_trade_prevention_mode,
     }
+
+
+def order_listed(order: Order) -> dict:
+    """openOrders and allOrders: the fields of :func:`order_query`, with
+    ``origQuoteOrderQty`` before ``workingTime`` as Binance lists them."""
+    body = order_query(order)
+    working = body.pop("workingTime")
+    stp = body.pop("selfTradePreventionMode")
+    body["workingTime"] = working
+    body["selfTradePreventionMode"] = stp
+    return body
 
 
 def order_cancelled(

@@ -65,3 +65,34 @@ def test_cancel_answers_binance_fields(trader):
     assert alice.order(newClientOrderId="second").status == 200
     every = alice.api.delete("openOrders", {"symbol": "BTCUSDT"})
     assert [shape(o) for o in every.body] == [ORDER_CANCELLED]
+
+
+_ORDER_HEAD = (
+    "symbol:str orderId:int orderListId:int clientOrderId:str price:decimal "
+    "origQty:decimal executedQty:decimal cummulativeQuoteQty:decimal status:str "
+    "timeInForce:str type:str side:str stopPrice:decimal icebergQty:decimal "
+    "time:int updateTime:int isWorking:bool "
+)
+# GET /api/v3/order.
+ORDER_QUERY = fields(
+    _ORDER_HEAD
+    + "workingTime:int origQuoteOrderQty:decimal selfTradePreventionMode:str"
+)
+# openOrders and allOrders list the same fields, two of them the other way round.
+ORDER_LISTED = fields(
+    _ORDER_HEAD
+    + "origQuoteOrderQty:decimal workingTime:int selfTradePreventionMode:str"
+)
+
+
+def test_order_query_open_orders_and_all_orders_answer_binance_fields(trader):
+    alice = trader(USDT="1000")
+    placed = alice.order().body
+    query = alice.api.get("order", {"symbol": "BTCUSDT", "orderId": placed["orderId"]})
+    assert shape(query.body) == ORDER_QUERY
+    listed = alice.api.get("openOrders", {"symbol": "BTCUSDT"})
+    assert [shape(o) for o in listed.body] == [ORDER_LISTED]
+    every = alice.api.get("openOrders")
+    assert [shape(o) for o in every.body] == [ORDER_LISTED]
+    history = alice.api.get("allOrders", {"symbol": "BTCUSDT"})
+    assert [shape(o) for o in history.body] == [ORDER_LISTED]

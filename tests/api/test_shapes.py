@@ -8,6 +8,8 @@ import re
 
 import pytest
 
+from tests.api.conftest import public
+
 pytestmark = pytest.mark.django_db(transaction=True)
 
 _DECIMAL = re.compile(r"^-?[0-9]+(\.[0-9]+)?$")
@@ -96,3 +98,47 @@ def test_order_query_open_orders_and_all_orders_answer_binance_fields(trader):
     assert [shape(o) for o in every.body] == [ORDER_LISTED]
     history = alice.api.get("allOrders", {"symbol": "BTCUSDT"})
     assert [shape(o) for o in history.body] == [ORDER_LISTED]
+
+
+EXCHANGE_INFO = fields(
+    "timezone:str serverTime:int rateLimits:list exchangeFilters:list symbols:list"
+)
+RATE_LIMIT = fields("rateLimitType:str interval:str intervalNum:int limit:int")
+EXCHANGE_INFO_SYMBOL = fields(
+    "symbol:str status:str baseAsset:str baseAssetPrecision:int quoteAsset:str "
+    "quotePrecision:int quoteAssetPrecision:int baseCommissionPrecision:int "
+    "quoteCommissionPrecision:int orderTypes:list icebergAllowed:bool "
+    "ocoAllowed:bool otoAllowed:bool opoAllowed:bool "
+    "quoteOrderQtyMarketAllowed:bool allowTrailingStop:bool "
+    "cancelReplaceAllowed:bool amendAllowed:bool pegInstructionsAllowed:bool "
+    "isSpotTradingAllowed:bool isMarginTradingAllowed:bool filters:list "
+    "permissions:list permissionSets:list defaultSelfTradePreventionMode:str "
+    "allowedSelfTradePreventionModes:list"
+)
+FILTERS = {
+    "PRICE_FILTER": fields(
+        "filterType:str minPrice:decimal maxPrice:decimal tickSize:decimal"
+    ),
+    "LOT_SIZE": fields("filterType:str minQty:decimal maxQty:decimal stepSize:decimal"),
+    "MARKET_LOT_SIZE": fields(
+        "filterType:str minQty:decimal maxQty:decimal stepSize:decimal"
+    ),
+    "NOTIONAL": fields(
+        "filterType:str minNotional:decimal applyMinToMarket:bool "
+        "maxNotional:decimal applyMaxToMarket:bool avgPriceMins:int"
+    ),
+    "MAX_NUM_ORDERS": fields("filterType:str maxNumOrders:int"),
+}
+
+
+def test_exchange_info_answers_binance_fields(symbols):
+    body = public("exchangeInfo").body
+    assert shape(body) == EXCHANGE_INFO
+    assert [shape(limit) for limit in body["rateLimits"]] == [RATE_LIMIT] * 3
+    assert [s["symbol"] for s in body["symbols"]] == ["BTCUSDT", "ETHBTC", "ETHUSDT"]
+    for symbol in body["symbols"]:
+        assert shape(symbol) == EXCHANGE_INFO_SYMBOL
+        assert [f["filterType"] for f in symbol["filters"]] == list(FILTERS)
+        for item in symbol["filters"]:
+            assert shape(item) == FILTERS[item["filterType"]]
+        assert symbol["permissionSets"] == [["SPOT"]]

@@ -583,6 +583,9 @@ class OrderApi(SignedTradeApi):
 
 
 class OrderTestApi(SignedTradeApi):
+    def request_weight(self, request, params):
+        return 20 if params.raw("computeCommissionRates") == "true" else 1
+
     @extend_schema(
         parameters=[*ORDER_PARAMS, _param("computeCommissionRates", OpenApiTypes.BOOL)],
         request=None,
@@ -603,6 +606,7 @@ class OrderTestApi(SignedTradeApi):
                     "maker": rep.amount(spec.maker_fee),
                     "taker": rep.amount(spec.taker_fee),
                 },
+                "specialCommissionForOrder": {"maker": zero, "taker": zero},
                 "taxCommissionForOrder": {"maker": zero, "taker": zero},
                 "discount": {
                     "enabledForAccount": False,

@@ -142,3 +142,39 @@ def test_exchange_info_answers_binance_fields(symbols):
         for item in symbol["filters"]:
             assert shape(item) == FILTERS[item["filterType"]]
         assert symbol["permissionSets"] == [["SPOT"]]
+
+
+RATES = fields("maker:decimal taker:decimal")
+TEST_ORDER_COMMISSIONS = fields(
+    "standardCommissionForOrder:object specialCommissionForOrder:object "
+    "taxCommissionForOrder:object discount:object"
+)
+DISCOUNT = fields(
+    "enabledForAccount:bool enabledForSymbol:bool discountAsset:null discount:decimal"
+)
+
+
+def test_test_order_answers_binance_fields_and_weight(trader):
+    alice = trader(USDT="1000")
+    order = {
+        "symbol": "BTCUSDT",
+        "side": "BUY",
+        "type": "LIMIT",
+        "timeInForce": "GTC",
+        "quantity": "0.01",
+        "price": "50000",
+    }
+    plain = alice.api.post("order/test", order)
+    assert (plain.status, plain.body) == (200, {})
+    assert plain.headers["X-MBX-USED-WEIGHT-1M"] == "1"
+    rates = alice.api.post("order/test", {**order, "computeCommissionRates": "true"})
+    assert shape(rates.body) == TEST_ORDER_COMMISSIONS
+    for name in TEST_ORDER_COMMISSIONS[:3]:
+        assert shape(rates.body[name[0]]) == RATES
+    assert shape(rates.body["discount"]) == DISCOUNT
+    assert rates.body["standardCommissionForOrder"] == {
+        "maker": "0.00100000",
+        "taker": "0.00100000",
+    }
+    # Binance weighs a test order with commission rates at 20.
+    assert rates.headers["X-MBX-USED-WEIGHT-1M"] == "21"

@@ -5,6 +5,7 @@ downloads one of its own."""
 from pathlib import Path
 
 import pytest
+from django.db import connections
 
 from tests.factories import PASSWORD, UserFactory, funded_user, standard_symbols
 from tests.trading.conftest import place
@@ -39,6 +40,7 @@ def browser(tmp_path, monkeypatch):
     # Playwright's sync API keeps an event loop in this thread; the ORM calls the
     # test makes between browser steps are still plain synchronous code.
     monkeypatch.setenv("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
+
     with sync_api.sync_playwright() as playwright:
         context = playwright.chromium.launch_persistent_context(
             user_data_dir=str(tmp_path / "profile"),
@@ -51,6 +53,9 @@ def browser(tmp_path, monkeypatch):
             yield playwright, context
         finally:
             context.close()
+            # The ORM calls made inside Playwright's context got connections of
+            # their own; close them, or they outlive the test database.
+            connections.close_all()
 
 
 class BackOffice:

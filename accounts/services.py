@@ -27,6 +27,7 @@ from accounts import crypto
 from accounts.models import ApiKey, Asset, Balance, LedgerEntry, User
 from exchange import errors
 from exchange.errors import ExchangeError
+from exchange.retry import retry_on_conflict
 
 ZERO = Decimal(0)
 
@@ -236,6 +237,7 @@ def _apply_generic(moves: list[tuple[tuple[int, str], list[Decimal]]]) -> None:
 # --- Named operations -------------------------------------------------------------
 
 
+@retry_on_conflict("balance_deposit")
 def balance_deposit(
     *, user_id: int, asset: str, amount: Decimal, reference: str = ""
 ) -> None:
@@ -250,6 +252,7 @@ def balance_deposit(
     )
 
 
+@retry_on_conflict("balance_withdraw")
 def balance_withdraw(
     *, user_id: int, asset: str, amount: Decimal, reference: str = ""
 ) -> None:
@@ -264,6 +267,7 @@ def balance_withdraw(
     )
 
 
+@retry_on_conflict("balance_hold")
 def balance_hold(
     *, user_id: int, asset: str, amount: Decimal, reference: str = ""
 ) -> None:
@@ -272,6 +276,7 @@ def balance_hold(
     balance_changes_apply(changes=[hold_change(user_id, asset, amount, reference)])
 
 
+@retry_on_conflict("balance_release")
 def balance_release(
     *, user_id: int, asset: str, amount: Decimal, reference: str = ""
 ) -> None:
@@ -338,6 +343,7 @@ def settle_changes(
     return changes
 
 
+@retry_on_conflict("balance_settle")
 def balance_settle(*, transfers: Sequence[Transfer], reference: str = "") -> None:
     """Carry out a batch of transfers between users (fees included) atomically."""
     balance_changes_apply(changes=settle_changes(transfers, reference))

@@ -32,6 +32,7 @@ from exchange.metrics import (
     PAIR_LOCK_WAIT_SECONDS,
     TRADES_TOTAL,
 )
+from exchange.retry import retry_on_conflict
 from matching import engine
 from matching.registry import BookSlot, registry
 from trading import fastpath, market_cache
@@ -219,7 +220,7 @@ def order_place(*, user_id: int, request: OrderRequest) -> Placement:
     A refusal leaves balances, orders and the book exactly as they were.
     """
     try:
-        placement = _order_place(user_id, request)
+        placement = _order_place_retrying(user_id, request)
     except ExchangeError as exc:
         ORDERS_REJECTED.labels(exc.reason or str(exc.code)).inc()
         raise
@@ -298,6 +299,11 @@ def _lock_for_order(
     return fastpath.LockedSymbol(
         **{f: getattr(row, f) for f in fastpath.LockedSymbol.__slots__}
     )
+
+
+@retry_on_conflict("order_place")
+def _order_place_retrying(user_id: int, request: OrderRequest) -> Placement:
+    return _order_place(user_id, request)
 
 
 def _order_place(user_id: int, request: OrderRequest) -> Placement:
@@ -662,6 +668,7 @@ def order_reserve(order: Order, spec: SymbolSpec) -> tuple[str, Decimal]:
     return spec.base, remaining
 
 
+@retry_on_conflict("order_cancel")
 def order_cancel(
     *,
     user_id: int,
@@ -689,6 +696,7 @@ def order_cancel(
         return order
 
 
+@retry_on_conflict("order_cancel_all")
 def order_cancel_all(*, user_id: int, symbol: str) -> list[Order]:
     """Cancel every open order of the user on the symbol; returns them, cancelled."""
     with pair_locked(symbol) as slot, transaction.atomic():

@@ -684,10 +684,10 @@ class CancelReplaceApi(SignedTradeApi):
         if outcome.cancelled and outcome.placement:
             return Response(body)
         if outcome.cancelled or outcome.placement:
-            code, msg = -2021, "Order cancel-replace partially failed."
+            code, msg, status = -2021, "Order cancel-replace partially failed.", 409
         else:
-            code, msg = -2022, "Order cancel-replace failed."
-        return Response({"code": code, "msg": msg, "data": body}, status=400)
+            code, msg, status = -2022, "Order cancel-replace failed.", 400
+        return Response({"code": code, "msg": msg, "data": body}, status=status)
 
 
 class OpenOrdersApi(SignedTradeApi):

@@ -178,12 +178,14 @@ def trader(symbols):
 
 def snapshot(symbol: str = "BTCUSDT") -> dict:
     """Everything an order request may change: balances, orders, trades, the
-    ledger, the symbol's counters and its book (in the database and in memory)."""
+    ledger, the symbol's counters and its book, in the database and in this
+    process's memory (a book not built yet counts as the one the database holds)."""
     spec = selectors.symbol_spec_get(symbol)
+    seq, bids, asks = selectors.depth_from_database(
+        symbol=symbol, spec=spec, limit=1000
+    )
     slot = registry.slot(symbol)
-    book = None
-    if not slot.stale:
-        book = slot.book.depth(1000)
+    memory = (bids, asks) if slot.stale else slot.book.depth(1000)
     return {
         "balances": sorted(
             Balance.objects.values_list("user_id", "asset_id", "free", "locked")
@@ -200,6 +202,6 @@ def snapshot(symbol: str = "BTCUSDT") -> dict:
                 "symbol", "status", "book_seq", "last_order_id", "last_trade_id"
             )
         ),
-        "depth": selectors.depth_from_database(symbol=symbol, spec=spec, limit=1000),
-        "memory_book": book,
+        "depth": (seq, bids, asks),
+        "memory_book": memory,
     }

@@ -775,7 +775,8 @@ def _time_window(p: Params) -> tuple[int | None, int | None]:
 
 
 class MyTradesApi(SignedReadApi):
-    weight = 20
+    def request_weight(self, request, params):
+        return 5 if "orderId" in params else 20
 
     @extend_schema(
         parameters=[

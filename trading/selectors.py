@@ -413,7 +413,8 @@ def trades_mine(
     from_id: int | None,
     limit: int,
 ) -> list[Trade]:
-    """myTrades: trades the user was buyer or seller in, oldest first."""
+    """myTrades: trades the user was buyer or seller in, oldest first. With
+    ``order_id``, that order's trades, from ``from_id`` if given."""
     with replica_reads():
         mine = Q(buyer_id=user_id) | Q(seller_id=user_id)
         query = Trade.objects.filter(mine, symbol_id=symbol)
@@ -423,6 +424,8 @@ def trades_mine(
                 | Q(seller_id=user_id, seller_order_id=order_id),
                 symbol_id=symbol,
             )
+            if from_id is not None:
+                query = query.filter(trade_id__gte=from_id)
             return list(query.order_by("trade_id")[:limit])
         if from_id is not None:
             return list(

@@ -8,6 +8,10 @@ from tests.api.conftest import snapshot
 pytestmark = pytest.mark.django_db(transaction=True)
 
 
+def used_weight(response) -> int:
+    return int(response.headers["X-MBX-USED-WEIGHT-1M"])
+
+
 def cancel_replace(trader, **params):
     body = {
         "symbol": "BTCUSDT",
@@ -125,3 +129,36 @@ def test_cancel_replace_both_failing(trader):
     data = response.body["data"]
     assert (data["cancelResult"], data["newOrderResult"]) == ("FAILURE", "FAILURE")
     assert snapshot() == before
+
+
+def test_my_trades_by_order_and_from_id(trader):
+    seller = trader(BTC="1")
+    buyer = trader(USDT="10000")
+    for price in ("60000", "60001", "60002"):
+        assert seller.order(side="SELL", price=price).status == 200
+    taker = buyer.order(quantity="0.03", price="60002").body
+    assert [f["tradeId"] for f in taker["fills"]] == [1, 2, 3]
+    later = buyer.order(quantity="0.01", price="40000").body  # rests, no trade
+
+    by_order = {"symbol": "BTCUSDT", "orderId": taker["orderId"]}
+    every = buyer.api.get("myTrades", {"symbol": "BTCUSDT"})
+    mine = buyer.api.get("myTrades", by_order)
+    assert [t["id"] for t in mine.body] == [1, 2, 3]
+    # Binance weighs a myTrades look-up by order at 5, others at 20.
+    assert used_weight(mine) - used_weight(every) == 5
+    assert [
+        t["id"] for t in buyer.api.get("myTrades", {**by_order, "fromId": 2}).body
+    ] == [2, 3]
+    assert (
+        buyer.api.get(
+            "myTrades", {"symbol": "BTCUSDT", "orderId": later["orderId"]}
+        ).body
+        == []
+    )
+    assert [
+        t["id"]
+        for t in buyer.api.get("myTrades", {"symbol": "BTCUSDT", "fromId": 3}).body
+    ] == [3]
+    assert [
+        t["orderId"] for t in seller.api.get("myTrades", {"symbol": "BTCUSDT"}).body
+    ] == [1, 2, 3]

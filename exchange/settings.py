@@ -363,3 +363,5 @@ RATE_LIMITS = {
     "orders_per_day": env_int("RATE_LIMIT_ORDERS_PER_DAY", 200000),
 }
 NUM_PROXIES = env_int("NUM_PROXIES", 0)
+# GET /internal/books: a worker's in-process books, on loopback only, for checks.
+EXPOSE_INTERNAL_BOOKS = env_bool("EXPOSE_INTERNAL_BOOKS", False)

@@ -4,6 +4,7 @@ from django_prometheus.exports import ExportToDjangoView
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 
 from exchange import errors_views, health
+from trading import internal
 
 handler404 = errors_views.not_found
 handler500 = errors_views.server_error
@@ -17,4 +18,5 @@ urlpatterns = [
     path("api/docs/", SpectacularSwaggerView.as_view(url_name="schema"), name="docs"),
     path("api/v1/", include("accounts.urls")),
     path("api/v3/", include("trading.urls")),
+    path("internal/books", internal.books, name="internal-books"),
 ]

@@ -97,6 +97,10 @@ class BookRegistry:
                 slot = self._slots.setdefault(symbol, BookSlot(symbol))
         return slot
 
+    def items(self) -> list[tuple[str, BookSlot]]:
+        with self._guard:
+            return list(self._slots.items())
+
     def clear(self) -> None:
         """Forget every book (tests, and after a fork)."""
         with self._guard:

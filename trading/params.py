@@ -19,7 +19,9 @@ MAX_INT64 = (1 << 63) - 1
 
 
 class Params:
-    """The request's parameters. A name sent twice is refused (-1101)."""
+    """The request's parameters, from the query string and the form body. A name
+    sent twice in one of them is refused (-1101); a name sent in both takes the
+    query string's value, as on Binance."""
 
     __slots__ = ("_values",)
 
@@ -29,21 +31,21 @@ class Params:
     @classmethod
     def from_request(cls, request) -> Params:
         django_request = getattr(request, "_request", request)
-        pairs = parse_qsl(
-            django_request.META.get("QUERY_STRING", ""), keep_blank_values=True
-        )
+        sources = [django_request.META.get("QUERY_STRING", "")]
         content_type = django_request.META.get("CONTENT_TYPE", "")
         if content_type.startswith("application/x-www-form-urlencoded"):
-            body = django_request.body.decode("utf-8", "replace")
-            pairs += parse_qsl(body, keep_blank_values=True)
+            sources.append(django_request.body.decode("utf-8", "replace"))
         values: dict[str, str] = {}
-        for name, value in pairs:
-            if name in values:
-                raise ExchangeError(
-                    errors.TOO_MANY_PARAMETERS,
-                    "Duplicate values for a parameter detected.",
-                )
-            values[name] = value
+        for source in sources:
+            seen: set[str] = set()
+            for name, value in parse_qsl(source, keep_blank_values=True):
+                if name in seen:
+                    raise ExchangeError(
+                        errors.TOO_MANY_PARAMETERS,
+                        "Duplicate values for a parameter detected.",
+                    )
+                seen.add(name)
+                values.setdefault(name, value)
         return cls(values)
 
     def __contains__(self, name: str) -> bool:

@@ -162,3 +162,54 @@ def test_my_trades_by_order_and_from_id(trader):
     assert [
         t["orderId"] for t in seller.api.get("myTrades", {"symbol": "BTCUSDT"}).body
     ] == [1, 2, 3]
+
+
+ORDER = {
+    "symbol": "BTCUSDT",
+    "side": "BUY",
+    "type": "LIMIT",
+    "timeInForce": "GTC",
+    "quantity": "0.01",
+    "price": "50000",
+}
+
+
+@pytest.mark.parametrize(
+    "query, body",
+    [
+        (ORDER, None),
+        (None, ORDER),
+        (
+            {"symbol": "BTCUSDT", "side": "BUY", "type": "LIMIT"},
+            {"timeInForce": "GTC", "quantity": "0.01", "price": "50000"},
+        ),
+    ],
+    ids=["query", "body", "both"],
+)
+@pytest.mark.parametrize("signature_in", ["query", "body"])
+def test_parameters_in_the_query_the_body_or_both(trader, query, body, signature_in):
+    alice = trader(USDT="1000")
+    response = alice.api.post("order", query, body, signature_in=signature_in)
+    assert response.status == 200, response.body
+    assert (response.body["price"], response.body["origQty"]) == (
+        "50000.00000000",
+        "0.01000000",
+    )
+    deleted = alice.api.delete(
+        "order", None, {"symbol": "BTCUSDT", "orderId": response.body["orderId"]}
+    )
+    assert deleted.body["status"] == "CANCELED"
+
+
+def test_a_parameter_in_both_query_and_body_takes_the_query_value(trader):
+    """Binance: "If a parameter sent in both the query string and request body, the
+    query string parameter will be used." Within one of them, twice is -1101."""
+    alice = trader(USDT="1000")
+    response = alice.api.post("order", ORDER, {"price": "40000", "quantity": "0.02"})
+    assert response.status == 200, response.body
+    assert (response.body["price"], response.body["origQty"]) == (
+        "50000.00000000",
+        "0.01000000",
+    )
+    twice = alice.api.post("order", ORDER, "price=40000&price=41000")
+    assert (twice.status, twice.body["code"]) == (400, -1101)

@@ -24,15 +24,16 @@ from django.urls import path
 from django.utils import timezone
 
 from accounts import admin as accounts_admin
-from accounts.admin import amount_text, changelist_totals
+from accounts.admin import changelist_totals
 from accounts.models import User
 from accounts.reconcile import sums_by
 from exchange.errors import ExchangeError
 from trading import ops, services
 from trading.models import OPEN_STATUSES, Order, Symbol, Trade
 
-# Destructive actions need these (or a superuser). Django checks a permission by
-# app label and codename; see the operations notes for where each is declared.
+# Destructive actions need a superuser or one of these permissions. The accounts
+# ones are declared in accounts.models; the trading ones belong in the Meta of the
+# trading models (Order, Symbol), and until then only superusers hold them.
 CANCEL_ORDER = "trading.cancel_order"
 CHANGE_SYMBOL_STATUS = "trading.change_symbol_status"
 DISABLE_USER = "accounts.disable_user"
@@ -127,7 +128,7 @@ class SymbolForm(forms.ModelForm):
             value = self.initial.get(name)
             if name != "max_num_orders" and value is not None:
                 # Same value, shown without the column's 18 trailing places.
-                self.initial[name] = Decimal(amount_text(value))
+                self.initial[name] = Decimal(ops.amount_text(value))
 
     def clean(self):
         data = super().clean()
@@ -219,23 +220,23 @@ class SymbolAdmin(admin.ModelAdmin):
 
     @admin.display(description="tick size", ordering="tick_size")
     def tick(self, obj):
-        return amount_text(obj.tick_size)
+        return ops.amount_text(obj.tick_size)
 
     @admin.display(description="step size", ordering="step_size")
     def step(self, obj):
-        return amount_text(obj.step_size)
+        return ops.amount_text(obj.step_size)
 
     @admin.display(description="min notional", ordering="min_notional")
     def min_notional_text(self, obj):
-        return amount_text(obj.min_notional)
+        return ops.amount_text(obj.min_notional)
 
     @admin.display(description="maker fee", ordering="maker_fee")
     def maker_fee_text(self, obj):
-        return amount_text(obj.maker_fee)
+        return ops.amount_text(obj.maker_fee)
 
     @admin.display(description="taker fee", ordering="taker_fee")
     def taker_fee_text(self, obj):
-        return amount_text(obj.taker_fee)
+        return ops.amount_text(obj.taker_fee)
 
     def save_model(self, request, obj, form, change):
         data = form.cleaned_data
@@ -323,7 +324,7 @@ def overview_display(row: ops.SymbolOverview) -> dict:
     shown = asdict(row)
     for name in ("best_bid", "best_ask", "volume_24h", "quote_volume_24h"):
         if shown[name] is not None:
-            shown[name] = amount_text(shown[name])
+            shown[name] = ops.amount_text(shown[name])
     return shown
 
 
@@ -373,15 +374,15 @@ class OrderAdmin(NumberSearchMixin, ReadOnlyAdmin):
 
     @admin.display(description="price", ordering="price")
     def price_text(self, obj):
-        return amount_text(obj.price)
+        return ops.amount_text(obj.price)
 
     @admin.display(description="quantity", ordering="orig_qty")
     def qty_text(self, obj):
-        return amount_text(obj.orig_qty)
+        return ops.amount_text(obj.orig_qty)
 
     @admin.display(description="executed", ordering="executed_qty")
     def executed_text(self, obj):
-        return amount_text(obj.executed_qty)
+        return ops.amount_text(obj.executed_qty)
 
     @admin.display(description="time (UTC)", ordering="time")
     def placed(self, obj):
@@ -418,7 +419,7 @@ def trade_totals_text(queryset, count: int) -> str:
     if not sums:
         return "Totals: no trades."
     parts = [
-        f"{symbol} qty {amount_text(qty)}, quote qty {amount_text(quote)}"
+        f"{symbol} qty {ops.amount_text(qty)}, quote qty {ops.amount_text(quote)}"
         for (symbol,), (qty, quote) in sorted(sums.items())
     ]
     return f"Totals of {count} trade{pluralize(count)}: " + "; ".join(parts)
@@ -449,15 +450,15 @@ class TradeAdmin(NumberSearchMixin, ReadOnlyAdmin):
 
     @admin.display(description="price", ordering="price")
     def price_text(self, obj):
-        return amount_text(obj.price)
+        return ops.amount_text(obj.price)
 
     @admin.display(description="quantity", ordering="qty")
     def qty_text(self, obj):
-        return amount_text(obj.qty)
+        return ops.amount_text(obj.qty)
 
     @admin.display(description="quote quantity", ordering="quote_qty")
     def quote_qty_text(self, obj):
-        return amount_text(obj.quote_qty)
+        return ops.amount_text(obj.quote_qty)
 
     @admin.display(description="time (UTC)", ordering="time")
     def traded(self, obj):

@@ -18,6 +18,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from decimal import Decimal
 
+import psycopg
 from django.db import connection
 
 from accounts import services as funds
@@ -75,7 +76,10 @@ class LockedSymbol:
 
 
 def _raw():
-    """The psycopg connection under Django's (same session, same transaction)."""
+    """The psycopg connection under Django's (same session, same transaction).
+
+    Its cursors are taken as ``psycopg.Cursor`` (server-side binding), not Django's
+    client-side cursor class, so that statements can be prepared."""
     connection.ensure_connection()
     return connection.connection
 
@@ -85,7 +89,7 @@ def symbol_lock_for_order(
 ) -> LockedSymbol | None:
     """Lock the symbol row and read what placing an order needs, in one round
     trip. Caller is inside ``atomic()``."""
-    with connection.wrap_database_errors, _raw().cursor() as cursor:
+    with connection.wrap_database_errors, psycopg.Cursor(_raw()) as cursor:
         cursor.execute(
             LOCK_SQL,
             {"symbol": symbol, "user": user_id, "client_id": client_order_id},

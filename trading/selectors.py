@@ -166,43 +166,74 @@ def trades_aggregate(
     start_time: int | None,
     end_time: int | None,
 ) -> list[dict]:
-    """aggTrades: consecutive fills of one taker order at one price are one entry."""
+    """aggTrades: consecutive fills of one taker order at one price are one entry,
+    whose id ``a`` is its first trade id. At most ``limit`` entries, never cut in
+    two: with ``from_id``, the entries with ``a >= from_id`` (so that paging by the
+    last ``a`` + 1 neither repeats nor loses a fill); with a time window, the
+    oldest entries in it; otherwise the most recent ones."""
     symbol_spec_get(symbol)
     query = Trade.objects.filter(symbol_id=symbol)
+    newest_first = from_id is None and start_time is None and end_time is None
+    skip = None
     if from_id is not None:
-        rows = list(query.filter(trade_id__gte=from_id).order_by("trade_id")[:limit])
-    elif start_time is not None or end_time is not None:
+        query = query.filter(trade_id__gte=from_id)
+        before = Trade.objects.filter(symbol_id=symbol, trade_id=from_id - 1).first()
+        # Trades continuing the entry of trade from_id - 1 belong to an a < from_id.
+        skip = _aggregate_key(before) if before is not None else None
+    else:
         if start_time is not None:
             query = query.filter(time__gte=start_time)
         if end_time is not None:
             query = query.filter(time__lte=end_time)
-        rows = list(query.order_by("trade_id")[:limit])
-    else:
-        rows = list(query.order_by("-trade_id")[:limit])[::-1]
-    result: list[dict] = []
-    last_key = None
-    for t in rows:
-        taker_order = t.seller_order_id if t.is_buyer_maker else t.buyer_order_id
-        key = (taker_order, t.price, t.is_buyer_maker)
-        if result and key == last_key:
-            entry = result[-1]
-            entry["q"] = amount(Decimal(entry["q"]) + t.qty)
-            entry["l"] = t.trade_id
-            continue
-        last_key = key
-        result.append(
-            {
-                "a": t.trade_id,
-                "p": amount(t.price),
-                "q": amount(t.qty),
-                "f": t.trade_id,
-                "l": t.trade_id,
-                "T": t.time,
-                "m": t.is_buyer_maker,
-                "M": True,
-            }
-        )
-    return result
+    groups: list[list[Trade]] = []
+    for trade in _trades_by_id(query, newest_first=newest_first, chunk=limit + 1):
+        key = _aggregate_key(trade)
+        if skip is not None:
+            if key == skip:
+                continue
+            skip = None
+        if groups and _aggregate_key(groups[-1][-1]) == key:
+            groups[-1].append(trade)
+        elif len(groups) == limit:
+            break
+        else:
+            groups.append([trade])
+    if newest_first:
+        groups = [group[::-1] for group in reversed(groups)]
+    return [
+        {
+            "a": group[0].trade_id,
+            "p": amount(group[0].price),
+            "q": amount(sum((t.qty for t in group), Decimal(0))),
+            "f": group[0].trade_id,
+            "l": group[-1].trade_id,
+            "T": group[0].time,
+            "m": group[0].is_buyer_maker,
+            "M": True,
+        }
+        for group in groups
+    ]
+
+
+def _aggregate_key(trade: Trade) -> tuple:
+    taker = trade.seller_order_id if trade.is_buyer_maker else trade.buyer_order_id
+    return (taker, trade.is_buyer_maker, trade.price)
+
+
+def _trades_by_id(query, *, newest_first: bool, chunk: int):
+    """The query's trades in trade id order, read ``chunk`` rows at a time."""
+    last = None
+    while True:
+        page = query
+        if last is not None:
+            page = page.filter(
+                **{"trade_id__lt" if newest_first else "trade_id__gt": last}
+            )
+        rows = list(page.order_by("-trade_id" if newest_first else "trade_id")[:chunk])
+        yield from rows
+        if len(rows) < chunk:
+            return
+        last = rows[-1].trade_id
 
 
 def last_trade(symbol: str) -> Trade | None:

@@ -131,6 +131,10 @@ def _database(url: str) -> dict:
         config["OPTIONS"].setdefault(
             "connect_timeout", env_int("DB_CONNECT_TIMEOUT", 3)
         )
+        # The order path's statements are prepared (trading/fastpath.py); Django's
+        # own queries use client-side binding and are unaffected. Needs a direct
+        # connection, or a pooler in session mode.
+        config["OPTIONS"].setdefault("prepare_threshold", 1)
     return config
 
 

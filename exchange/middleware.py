@@ -30,31 +30,31 @@ class RequestContextMiddleware:
         incoming = request.META.get("HTTP_X_REQUEST_ID", "")
         request_id = incoming if _REQUEST_ID.match(incoming) else uuid.uuid4().hex
         token = request_id_var.set(request_id)
-        started = time.perf_counter()
         try:
+            started = time.perf_counter()
             response = self.get_response(request)
+            elapsed = time.perf_counter() - started
+            response["X-Request-ID"] = request_id
+            match = getattr(request, "resolver_match", None)
+            route = match.route if match is not None else "unmatched"
+            REQUEST_SECONDS.labels(
+                request.method, route, str(response.status_code)
+            ).observe(elapsed)
+            level = logging.ERROR if response.status_code >= 500 else logging.INFO
+            if logger.isEnabledFor(level):
+                logger.log(
+                    level,
+                    "request",
+                    extra={
+                        "method": request.method,
+                        "path": request.path,
+                        "status": response.status_code,
+                        "duration_ms": round(elapsed * 1000, 3),
+                    },
+                )
+            return response
         finally:
             request_id_var.reset(token)
-        elapsed = time.perf_counter() - started
-        response["X-Request-ID"] = request_id
-        match = getattr(request, "resolver_match", None)
-        route = match.route if match is not None else "unmatched"
-        REQUEST_SECONDS.labels(
-            request.method, route, str(response.status_code)
-        ).observe(elapsed)
-        if response.status_code >= 500 or logger.isEnabledFor(logging.DEBUG):
-            logger.log(
-                logging.ERROR if response.status_code >= 500 else logging.DEBUG,
-                "request",
-                extra={
-                    "request_id": request_id,
-                    "method": request.method,
-                    "path": request.path,
-                    "status": response.status_code,
-                    "duration_ms": round(elapsed * 1000, 3),
-                },
-            )
-        return response
 
     def process_exception(self, request, exception):
         if isinstance(exception, ExchangeError):

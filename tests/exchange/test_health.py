@@ -36,3 +36,13 @@ def test_metrics_are_exported(client):
     client.get("/healthz")
     body = client.get("/metrics").content.decode()
     assert "exchange_request_seconds_bucket" in body
+
+
+def test_each_request_logs_one_json_line_with_its_request_id(client, caplog):
+    import logging
+
+    with caplog.at_level(logging.INFO, logger="exchange.request"):
+        client.get("/healthz", HTTP_X_REQUEST_ID="req-42")
+    records = [r for r in caplog.records if r.name == "exchange.request"]
+    assert len(records) == 1
+    assert records[0].request_id == "req-42" and records[0].status == 200

@@ -51,3 +51,28 @@ def test_check_deploy_is_clean_with_production_settings():
     )
     assert result.returncode == 0, result.stdout + result.stderr
     assert "no issues" in result.stdout
+
+
+def test_sentry_is_initialised_only_with_a_dsn():
+    probe = (
+        "import django; django.setup(); import sentry_sdk; "
+        "print(sentry_sdk.get_client().is_active())"
+    )
+
+    def active(**env):
+        clean = {k: v for k, v in os.environ.items() if k != "SENTRY_DSN"}
+        clean.update(DJANGO_SETTINGS_MODULE="exchange.settings_test", **env)
+        result = subprocess.run(  # noqa: S603 - fixed argv
+            [sys.executable, "-c", probe],
+            cwd=ROOT,
+            env=clean,
+            capture_output=True,
+            text=True,
+            timeout=60,
+        )
+        assert result.returncode == 0, result.stderr
+        return result.stdout.strip()
+
+    assert active() == "False"
+    # A DSN pointing at a closed local port: initialised, and nothing can leave.
+    assert active(SENTRY_DSN="http://key@127.0.0.1:9/1") == "True"

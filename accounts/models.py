@@ -10,6 +10,9 @@ class User(AbstractUser):
 
     class Meta:
         db_table = "accounts_user"
+        permissions = [
+            ("disable_user", "Can disable a user, cancelling their open orders")
+        ]
 
     def __str__(self) -> str:
         return self.username
@@ -46,6 +49,9 @@ class Balance(models.Model):
     locked = AmountField(default=0)
 
     class Meta:
+        permissions = [
+            ("adjust_balance", "Can credit and debit balances in the back office")
+        ]
         constraints = [
             models.UniqueConstraint(
                 fields=["user", "asset"], name="balance_user_asset"
@@ -148,12 +154,6 @@ class ReconciliationRun(models.Model):
         ordering = ["-started_at", "-id"]
         get_latest_by = ["started_at", "id"]
         indexes = [models.Index(fields=["-started_at"], name="reconcile_run_started")]
-        # The accounts app's back-office permissions. Django checks a permission as
-        # "accounts.<codename>", whichever of the app's models declares it.
-        permissions = [
-            ("adjust_balance", "Can credit and debit balances in the back office"),
-            ("disable_user", "Can disable a user, cancelling their open orders"),
-        ]
 
     def __str__(self) -> str:
         outcome = "clean" if self.clean else f"{self.mismatches} mismatch(es)"

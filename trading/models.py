@@ -43,6 +43,9 @@ class Symbol(models.Model):
 
     class Meta:
         ordering = ["symbol"]
+        permissions = [
+            ("change_symbol_status", "Can halt, break and resume trading on a symbol")
+        ]
         constraints = [
             models.CheckConstraint(
                 condition=Q(tick_size__gt=0), name="symbol_tick_gt_0"
@@ -103,6 +106,7 @@ class Order(models.Model):
     seq = models.BigIntegerField()
 
     class Meta:
+        permissions = [("cancel_order", "Can cancel open orders in the back office")]
         constraints = [
             models.UniqueConstraint(
                 fields=["symbol", "order_id"], name="order_symbol_id"

@@ -37,6 +37,7 @@ from trading.services import (
     symbol_lock,
     symbol_set_status,
 )
+from trading.specs import symbol_filters_problems
 
 ZERO = Decimal(0)
 DAY_MS = 24 * 3600 * 1000
@@ -64,74 +65,6 @@ SYMBOL_EDITABLE_FIELDS = (
 )
 # The sizes the in-memory books count in (ticks and lots).
 SYMBOL_GRID_FIELDS = ("tick_size", "step_size")
-
-
-def _places(value: Decimal) -> int:
-    return max(0, -value.normalize().as_tuple().exponent)
-
-
-def symbol_filters_problems(
-    *,
-    base: str,
-    quote: str,
-    tick_size: Decimal,
-    step_size: Decimal,
-    min_qty: Decimal,
-    max_qty: Decimal,
-    min_price: Decimal = ZERO,
-    max_price: Decimal = ZERO,
-    market_max_qty: Decimal = ZERO,
-    min_notional: Decimal = ZERO,
-    max_notional: Decimal = ZERO,
-    max_num_orders: int = 200,
-    maker_fee: Decimal = Decimal("0.001"),
-    taker_fee: Decimal = Decimal("0.001"),
-) -> list[str]:
-    """What is incoherent in a symbol's filters and fees, empty if nothing.
-
-    The rules of ``symbol_create`` (every price * quantity exact in the quote asset,
-    every quantity in the base), plus the bounds of the optional maxima. Raises the
-    unknown-asset refusal for an asset that does not exist.
-    """
-    base_places = funds.asset_decimals(base)
-    quote_places = funds.asset_decimals(quote)
-    problems = []
-    if base == quote:
-        problems.append("base and quote must differ")
-    if tick_size <= 0 or step_size <= 0:
-        problems.append("tick and step sizes must be positive")
-    else:
-        if _places(step_size) > base_places:
-            problems.append(f"stepSize finer than {base}'s {base_places} places")
-        if _places(tick_size) + _places(step_size) > quote_places:
-            problems.append(
-                f"tickSize * stepSize finer than {quote}'s {quote_places} places"
-            )
-        if min_qty % step_size or max_qty % step_size:
-            problems.append("minQty and maxQty must be multiples of stepSize")
-        if market_max_qty % step_size:
-            problems.append("marketMaxQty must be a multiple of stepSize")
-        if min_price % tick_size or max_price % tick_size:
-            problems.append("minPrice and maxPrice must be multiples of tickSize")
-    if not (0 < min_qty <= max_qty):
-        problems.append("need 0 < minQty <= maxQty")
-    if market_max_qty < 0:
-        problems.append("marketMaxQty must be 0 (same as maxQty) or positive")
-    if min_price < 0 or max_price < 0 or (max_price and max_price < min_price):
-        problems.append("need 0 <= minPrice <= maxPrice (maxPrice 0: no maximum)")
-    if (
-        min_notional < 0
-        or max_notional < 0
-        or (max_notional and max_notional < min_notional)
-    ):
-        problems.append(
-            "need 0 <= minNotional <= maxNotional (maxNotional 0: no maximum)"
-        )
-    if max_num_orders < 1:
-        problems.append("maxNumOrders must be at least 1")
-    if not (0 <= maker_fee < 1 and 0 <= taker_fee < 1):
-        problems.append("fees must be in [0, 1)")
-    return problems
 
 
 def _refuse(problems: list[str]) -> None:

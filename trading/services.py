@@ -38,7 +38,7 @@ from matching.registry import BookSlot, registry
 from trading import fastpath, market_cache
 from trading.klines import candle_from_trades, klines_record
 from trading.models import OPEN_STATUSES, Order, Symbol, Trade
-from trading.specs import SymbolSpec, filter_failure
+from trading.specs import SymbolSpec, filter_failure, symbol_filters_problems
 
 ZERO = Decimal(0)
 RELEASE = LedgerEntry.Reason.RELEASE
@@ -829,30 +829,20 @@ def symbol_create(
 ) -> Symbol:
     """Create a trading pair after checking that its filters are coherent: every
     price * quantity must be exact in the quote asset, every quantity in the base."""
-    base_places = funds.asset_decimals(base)
-    quote_places = funds.asset_decimals(quote)
-    problems = []
-    if base == quote:
-        problems.append("base and quote must differ")
-    if tick_size <= 0 or step_size <= 0:
-        problems.append("tick and step sizes must be positive")
-    else:
-        if -step_size.normalize().as_tuple().exponent > base_places:
-            problems.append(f"stepSize finer than {base}'s {base_places} places")
-        tick_places = max(0, -tick_size.normalize().as_tuple().exponent)
-        step_places = max(0, -step_size.normalize().as_tuple().exponent)
-        if tick_places + step_places > quote_places:
-            problems.append(
-                f"tickSize * stepSize finer than {quote}'s {quote_places} places"
-            )
-        if min_qty % step_size or max_qty % step_size:
-            problems.append("minQty and maxQty must be multiples of stepSize")
-        if min_price % tick_size:
-            problems.append("minPrice must be a multiple of tickSize")
-    if not (0 < min_qty <= max_qty):
-        problems.append("need 0 < minQty <= maxQty")
-    if not (0 <= maker_fee < 1 and 0 <= taker_fee < 1):
-        problems.append("fees must be in [0, 1)")
+    problems = symbol_filters_problems(
+        base=base,
+        quote=quote,
+        tick_size=tick_size,
+        step_size=step_size,
+        min_qty=min_qty,
+        max_qty=max_qty,
+        min_notional=min_notional,
+        maker_fee=maker_fee,
+        taker_fee=taker_fee,
+        min_price=min_price,
+        max_price=max_price,
+        max_num_orders=max_num_orders,
+    )
     if problems:
         raise ExchangeError(errors.INVALID_PARAMETER, "; ".join(problems))
     return Symbol.objects.create(

@@ -2,7 +2,6 @@
 
 import pytest
 from django.contrib.auth.models import Permission
-from django.contrib.contenttypes.models import ContentType
 
 from matching.registry import registry
 from tests.factories import UserFactory, standard_symbols
@@ -31,26 +30,13 @@ def staff(db):
     return UserFactory(username="clerk", is_staff=True)
 
 
-# Back-office permissions that the trading models do not declare (yet): a test
-# creates them on the model that would, as a migration from its Meta would.
-UNDECLARED = {
-    "trading.cancel_order": ("trading", "order"),
-    "trading.change_symbol_status": ("trading", "symbol"),
-}
-
-
 def grant(user, *perms: str):
     """Give ``user`` the permissions named ``app_label.codename``."""
     for perm in perms:
         app_label, codename = perm.split(".")
-        permission = Permission.objects.filter(
+        permission = Permission.objects.get(
             content_type__app_label=app_label, codename=codename
-        ).first()
-        if permission is None:
-            content_type = ContentType.objects.get_by_natural_key(*UNDECLARED[perm])
-            permission = Permission.objects.create(
-                codename=codename, name=perm, content_type=content_type
-            )
+        )
         user.user_permissions.add(permission)
     # Django caches a user's permissions on the instance.
     for cache in ("_perm_cache", "_user_perm_cache", "_group_perm_cache"):

@@ -156,8 +156,10 @@ class BearerJWTAuthentication(JWTAuthentication):
             ) from None
 
 
-class CanRead(BasePermission):
-    """An authenticated user; a signed request needs a key with ``read``."""
+class _KeyPermission(BasePermission):
+    """An authenticated user; a signed request needs a key with ``needed``."""
+
+    needed = ""
 
     def has_permission(self, request, view) -> bool:
         if request.user is None or not request.user.is_authenticated:
@@ -166,24 +168,19 @@ class CanRead(BasePermission):
                 "You are not authorized to execute this request.",
                 401,
             )
-        if isinstance(request.auth, ApiKeyAuth) and not request.auth.can_read:
+        if isinstance(request.auth, ApiKeyAuth) and not getattr(
+            request.auth, f"can_{self.needed}"
+        ):
             raise rejected_key()
         return True
 
 
-class CanTrade(BasePermission):
-    """An authenticated user; a signed request needs a key with ``trade``."""
+class CanRead(_KeyPermission):
+    needed = "read"
 
-    def has_permission(self, request, view) -> bool:
-        if request.user is None or not request.user.is_authenticated:
-            raise ExchangeError(
-                errors.UNAUTHORIZED,
-                "You are not authorized to execute this request.",
-                401,
-            )
-        if isinstance(request.auth, ApiKeyAuth) and not request.auth.can_trade:
-            raise rejected_key()
-        return True
+
+class CanTrade(_KeyPermission):
+    needed = "trade"
 
 
 SIGNED_AUTHENTICATION = [SignedRequestAuthentication, BearerJWTAuthentication]

@@ -36,7 +36,7 @@ from exchange.retry import retry_on_conflict
 from matching import engine
 from matching.registry import BookSlot, registry
 from trading import fastpath, market_cache
-from trading.klines import candle_from_trades, klines_record
+from trading.klines import Candle, candle_from_trades, klines_record
 from trading.models import OPEN_STATUSES, Order, Symbol, Trade
 from trading.specs import SymbolSpec, filter_failure, symbol_filters_problems
 
@@ -573,63 +573,71 @@ def _persist(row, spec, slot, user_id, request, client_order_id, command, result
     if request.type == "MARKET" and not command.qty:
         # A market order by quote amount reports what it bought or sold.
         order.orig_qty = order.executed_qty
-    candle = candle_from_trades(trades, now, buying) if trades else None
+    writes = PlacementWrites(
+        symbol=symbol,
+        seq=seq,
+        now=now,
+        order=order,
+        changes=changes,
+        maker_updates=maker_updates,
+        expired_ids=expired_ids,
+        trades=trades,
+        candle=candle_from_trades(trades, now, buying) if trades else None,
+        last_trade_id=trade_id,
+    )
     if connection.vendor == "postgresql":
-        batch = fastpath.Batch()
-        batch.order_insert(order)
-        batch.balances(funds.changes_net(changes))
-        batch.ledger(changes)
-        batch.makers_fill(symbol, maker_updates, now, seq)
-        batch.orders_expire(symbol, expired_ids, now, seq)
-        batch.trades(trades)
-        if candle is not None:
-            batch.klines(symbol, candle)
-        batch.symbol_advance(symbol, seq, command.order_id, trade_id)
-        order.pk = batch.execute()
-        order._state.adding = False
+        _write_postgresql(writes)
     else:
-        _write_generic(
-            symbol,
-            seq,
-            now,
-            command,
-            order,
-            changes,
-            maker_updates,
-            expired_ids,
-            trades,
-            candle,
-            trade_id,
-        )
+        _write_generic(writes)
     market_cache.publish_on_commit(
         symbol=symbol, seq=seq, book=slot.book, spec=spec, trades=trades
     )
     return Placement(order=order, fills=fills)
 
 
-def _write_generic(
-    symbol,
-    seq,
-    now,
-    command,
-    order,
-    changes,
-    maker_updates,
-    expired_ids,
-    trades,
-    candle,
-    trade_id,
-) -> None:
-    """The same writes as the PostgreSQL batch, through the ORM."""
-    funds.balance_changes_apply(changes=changes)
-    order.save(force_insert=True)
-    for maker_id, (add_qty, add_quote, maker_left) in maker_updates.items():
-        maker = Order.objects.get(symbol_id=symbol, order_id=maker_id)
+@dataclass(slots=True)
+class PlacementWrites:
+    """Everything a placement changes in the database, computed before writing."""
+
+    symbol: str
+    seq: int
+    now: int
+    order: Order
+    changes: list
+    maker_updates: dict
+    expired_ids: list
+    trades: list
+    candle: Candle | None
+    last_trade_id: int
+
+
+def _write_postgresql(w: PlacementWrites) -> None:
+    """One pipeline of prepared statements (trading/fastpath.py)."""
+    batch = fastpath.Batch()
+    batch.order_insert(w.order)
+    batch.balances(funds.changes_net(w.changes))
+    batch.ledger(w.changes)
+    batch.makers_fill(w.symbol, w.maker_updates, w.now, w.seq)
+    batch.orders_expire(w.symbol, w.expired_ids, w.now, w.seq)
+    batch.trades(w.trades)
+    if w.candle is not None:
+        batch.klines(w.symbol, w.candle)
+    batch.symbol_advance(w.symbol, w.seq, w.order.order_id, w.last_trade_id)
+    w.order.pk = batch.execute()
+    w.order._state.adding = False
+
+
+def _write_generic(w: PlacementWrites) -> None:
+    """The same writes through the ORM, for databases other than PostgreSQL."""
+    funds.balance_changes_apply(changes=w.changes)
+    w.order.save(force_insert=True)
+    for maker_id, (add_qty, add_quote, maker_left) in w.maker_updates.items():
+        maker = Order.objects.get(symbol_id=w.symbol, order_id=maker_id)
         maker.executed_qty += add_qty
         maker.cummulative_quote_qty += add_quote
         maker.status = "FILLED" if maker_left == 0 else "PARTIALLY_FILLED"
-        maker.update_time = now
-        maker.seq = seq
+        maker.update_time = w.now
+        maker.seq = w.seq
         maker.save(
             update_fields=[
                 "executed_qty",
@@ -639,15 +647,15 @@ def _write_generic(
                 "seq",
             ]
         )
-    if expired_ids:
-        Order.objects.filter(symbol_id=symbol, order_id__in=expired_ids).update(
-            status="EXPIRED_IN_MATCH", update_time=now, seq=seq
+    if w.expired_ids:
+        Order.objects.filter(symbol_id=w.symbol, order_id__in=w.expired_ids).update(
+            status="EXPIRED_IN_MATCH", update_time=w.now, seq=w.seq
         )
-    if trades:
-        Trade.objects.bulk_create(trades)
-        klines_record(symbol=symbol, candle=candle)
-    Symbol.objects.filter(symbol=symbol).update(
-        book_seq=seq, last_order_id=command.order_id, last_trade_id=trade_id
+    if w.trades:
+        Trade.objects.bulk_create(w.trades)
+        klines_record(symbol=w.symbol, candle=w.candle)
+    Symbol.objects.filter(symbol=w.symbol).update(
+        book_seq=w.seq, last_order_id=w.order.order_id, last_trade_id=w.last_trade_id
     )
 
 

@@ -1,30 +1,8 @@
-from django.core.management.base import BaseCommand, CommandError
-
 from accounts import services
-from accounts.management.base import decimal_arg, user_by_name
-from exchange.errors import ExchangeError
+from accounts.management.base import FundsCommand
 
 
-class Command(BaseCommand):
+class Command(FundsCommand):
     help = "Credit an amount of an asset to a user's free balance, with a ledger entry."
-
-    def add_arguments(self, parser):
-        parser.add_argument("username")
-        parser.add_argument("asset", help="asset code, e.g. BTC")
-        parser.add_argument(
-            "amount", help="a positive decimal, at most the asset's places"
-        )
-        parser.add_argument("--reference", default="manual", help="kept in the ledger")
-
-    def handle(self, *args, username, asset, amount, reference, **options):
-        user = user_by_name(username)
-        try:
-            services.balance_deposit(
-                user_id=user.id,
-                asset=asset.upper(),
-                amount=decimal_arg(amount),
-                reference=reference,
-            )
-        except ExchangeError as exc:
-            raise CommandError(exc.msg) from None
-        self.stdout.write(f"Deposited {amount} {asset.upper()} for {username}.")
+    service = services.balance_deposit
+    done = "Deposited {amount} {asset} for {username}."

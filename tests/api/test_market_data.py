@@ -1,8 +1,12 @@
 """Market data through /api/v3: klines of every interval, trades, aggregate trades."""
 
+from datetime import UTC, datetime
+from decimal import Decimal
+
 import pytest
 
 from tests.api.conftest import public
+from trading.klines import Candle, klines_record
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -73,3 +77,176 @@ def test_aggregate_trades_page_whole_by_from_id(three_aggregates):
         (6, "59000.00000000", "0.01000000", 6, 6, True)
     ]
     assert _aggregates(fromId=7) == []
+
+
+def ms(*moment) -> int:
+    return int(datetime(*moment, tzinfo=UTC).timestamp() * 1000)
+
+
+def candle(at, o, h, low, c, volume, quote, trades, buy_base, buy_quote, first, last):
+    return Candle(
+        open_time=at,
+        open=Decimal(o),
+        high=Decimal(h),
+        low=Decimal(low),
+        close=Decimal(c),
+        volume=Decimal(volume),
+        quote_volume=Decimal(quote),
+        trades=trades,
+        taker_buy_base=Decimal(buy_base),
+        taker_buy_quote=Decimal(buy_quote),
+        first_trade_id=first,
+        last_trade_id=last,
+    )
+
+
+@pytest.fixture
+def kline_history(symbols):
+    """Five orders' trades at chosen moments around a month end, a week start and
+    a leap February: 2024-01-29 is a Monday."""
+    for c in [
+        candle(
+            ms(2024, 1, 31, 23, 59, 30), 100, 110, 90, 105, 1, 100, 2, "0.5", 50, 1, 2
+        ),
+        candle(ms(2024, 2, 1, 0, 0, 10), 106, 120, 100, 115, 2, 220, 3, 1, 110, 3, 5),
+        candle(ms(2024, 2, 4, 12), 114, 114, 80, 85, 1, 90, 1, 0, 0, 6, 6),
+        candle(ms(2024, 2, 5), 86, 90, 86, 88, 3, 264, 4, 3, 264, 7, 10),
+        candle(
+            ms(2024, 3, 1) + 1,  # a millisecond into March
+            200,
+            200,
+            200,
+            200,
+            "0.5",
+            100,
+            1,
+            0,
+            0,
+            11,
+            11,
+        ),
+    ]:
+        klines_record(symbol="BTCUSDT", candle=c)
+
+
+def klines(interval, **query):
+    response = public("klines", {"symbol": "BTCUSDT", "interval": interval, **query})
+    assert response.status == 200, response.body
+    return [
+        (row[0], row[1], row[2], row[3], row[4], row[5], row[6], row[7], row[8])
+        + (row[9], row[10])
+        for row in response.body
+    ]
+
+
+def row(open_time, close_time, o, h, low, c, volume, quote, trades, buy, buy_quote):
+    def f(x):
+        return f"{Decimal(x):.8f}"
+
+    return (
+        open_time,
+        f(o),
+        f(h),
+        f(low),
+        f(c),
+        f(volume),
+        close_time,
+        f(quote),
+        trades,
+        f(buy),
+        f(buy_quote),
+    )
+
+
+JAN = row(ms(2024, 1, 1), ms(2024, 2, 1) - 1, 100, 110, 90, 105, 1, 100, 2, "0.5", 50)
+FEB = row(ms(2024, 2, 1), ms(2024, 3, 1) - 1, 106, 120, 80, 88, 6, 574, 8, 4, 374)
+MAR = row(ms(2024, 3, 1), ms(2024, 4, 1) - 1, 200, 200, 200, 200, "0.5", 100, 1, 0, 0)
+
+
+def test_monthly_klines_follow_the_calendar(kline_history):
+    since = {"startTime": ms(2024, 1, 1)}
+    assert klines("1M", **since) == [JAN, FEB, MAR]
+    assert klines("1M", startTime=ms(2024, 1, 15)) == [FEB, MAR]
+    assert klines("1M", **since, limit=2) == [JAN, FEB]
+    assert klines("1M", endTime=ms(2024, 2, 15)) == [JAN, FEB]
+    assert klines("1M", endTime=ms(2024, 2, 15), limit=1) == [FEB]
+    assert klines("1M", **since, endTime=ms(2024, 2, 29, 23)) == [JAN, FEB]
+
+
+def test_weekly_klines_start_on_monday(kline_history):
+    week = 7 * 24 * 3600 * 1000
+    assert klines("1w", startTime=ms(2024, 1, 1)) == [
+        row(
+            ms(2024, 1, 29), ms(2024, 2, 5) - 1, 100, 120, 80, 85, 4, 410, 6, "1.5", 160
+        ),
+        row(ms(2024, 2, 5), ms(2024, 2, 12) - 1, 86, 90, 86, 88, 3, 264, 4, 3, 264),
+        row(
+            ms(2024, 2, 26),
+            ms(2024, 2, 26) + week - 1,
+            200,
+            200,
+            200,
+            200,
+            "0.5",
+            100,
+            1,
+            0,
+            0,
+        ),
+    ]
+
+
+def test_daily_hourly_and_minute_klines(kline_history):
+    day = klines("1d", startTime=ms(2024, 1, 31), endTime=ms(2024, 2, 5))
+    assert [r[0] for r in day] == [
+        ms(2024, 1, 31),
+        ms(2024, 2, 1),
+        ms(2024, 2, 4),
+        ms(2024, 2, 5),
+    ]
+    three_days = klines("3d", startTime=ms(2024, 1, 28), endTime=ms(2024, 2, 6))
+    # 3-day klines are counted from the epoch: 2024-01-30 and 2024-02-02 open two.
+    assert [(r[0], r[8]) for r in three_days] == [
+        (ms(2024, 1, 30), 5),
+        (ms(2024, 2, 2), 1),
+        (ms(2024, 2, 5), 4),
+    ]
+    four_hours = klines("4h", startTime=ms(2024, 1, 31, 20), limit=2)
+    assert [(r[0], r[6], r[4]) for r in four_hours] == [
+        (ms(2024, 1, 31, 20), ms(2024, 2, 1) - 1, "105.00000000"),
+        (ms(2024, 2, 1), ms(2024, 2, 1, 4) - 1, "115.00000000"),
+    ]
+    # ``limit`` counts intervals from startTime; one without trades has no kline.
+    minutes = klines("15m", startTime=ms(2024, 1, 31, 23, 45), limit=3)
+    assert [(r[0], r[8]) for r in minutes] == [
+        (ms(2024, 1, 31, 23, 45), 2),
+        (ms(2024, 2, 1), 3),
+    ]
+    seconds = klines("1s", startTime=ms(2024, 3, 1), limit=5)
+    assert [(r[0], r[6]) for r in seconds] == [(ms(2024, 3, 1), ms(2024, 3, 1) + 999)]
+    ui = public(
+        "uiKlines", {"symbol": "BTCUSDT", "interval": "1M", "startTime": ms(2024, 1, 1)}
+    )
+    assert [r[0] for r in ui.body] == [JAN[0], FEB[0], MAR[0]]
+
+
+def test_recent_and_historical_trades(trader):
+    seller = trader(BTC="1")
+    buyer = trader(USDT="10000")
+    for i in range(4):
+        assert seller.order(side="SELL", price=str(60000 + i)).status == 200
+    assert buyer.order(quantity="0.04", price="60003").status == 200
+    recent = public("trades", {"symbol": "BTCUSDT", "limit": 2}).body
+    assert [t["id"] for t in recent] == [3, 4]
+    assert all(t["isBuyerMaker"] is False for t in recent)
+    assert recent[1]["quoteQty"] == "600.03000000"
+
+    def historical(**query):
+        body = public("historicalTrades", {"symbol": "BTCUSDT", **query}).body
+        return [t["id"] for t in body]
+
+    assert historical() == [1, 2, 3, 4]
+    assert historical(limit=3) == [2, 3, 4]
+    assert historical(fromId=2) == [2, 3, 4]
+    assert historical(fromId=2, limit=2) == [2, 3]
+    assert historical(fromId=9) == []

@@ -368,7 +368,18 @@ class _MultiSymbolApi(BinanceApi):
     all_weight = 80
 
     def request_weight(self, request, params):
-        return self.one_weight if "symbol" in params else self.all_weight
+        if "symbol" in params:
+            return self.one_weight
+        try:
+            listed = params.symbols_list()
+        except ExchangeError:
+            listed = None
+        if listed is None:
+            return self.all_weight
+        return self.symbols_weight(len(listed))
+
+    def symbols_weight(self, count: int) -> int:
+        return self.all_weight
 
     def symbols(self) -> tuple[list[str], bool]:
         symbol = self.params.symbol(required=False)
@@ -393,6 +404,9 @@ MULTI = [_param("symbol"), _param("symbols", description='["A","B"]')]
 
 
 class Ticker24hrApi(_MultiSymbolApi):
+    def symbols_weight(self, count):
+        return 2 if count <= 20 else 40 if count <= 100 else 80
+
     @extend_schema(
         parameters=[*MULTI, _param("type")], responses={200: OpenApiTypes.OBJECT}
     )
@@ -457,6 +471,9 @@ def window_size_ms(value: str) -> int:
 
 class TickerApi(_MultiSymbolApi):
     one_weight, all_weight = 4, 200
+
+    def symbols_weight(self, count):
+        return min(4 * count, 200)
 
     @extend_schema(
         parameters=[*MULTI, _param("windowSize"), _param("type")],

@@ -1,0 +1,93 @@
+"""Request weights, as Binance counts them, read back from X-MBX-USED-WEIGHT-1M."""
+
+from types import SimpleNamespace
+from unittest import mock
+
+import pytest
+
+from tests.api.conftest import public
+
+pytestmark = pytest.mark.django_db(transaction=True)
+
+ORDER = {
+    "symbol": "BTCUSDT",
+    "side": "BUY",
+    "type": "LIMIT",
+    "timeInForce": "GTC",
+    "quantity": "0.01",
+    "price": "50000",
+}
+TWO = '["BTCUSDT","ETHUSDT"]'
+
+
+@pytest.fixture(autouse=True)
+def frozen_rate_clock():
+    with mock.patch(
+        "trading.ratelimit.time", SimpleNamespace(time=lambda: 1_800_000_000.0)
+    ):
+        yield
+
+
+def used(response) -> int:
+    return int(response.headers["X-MBX-USED-WEIGHT-1M"])
+
+
+def test_public_endpoint_weights(symbols):
+    cases = [
+        ("ping", {}, 1),
+        ("time", {}, 1),
+        ("exchangeInfo", {}, 20),
+        ("depth", {"symbol": "BTCUSDT"}, 5),
+        ("depth", {"symbol": "BTCUSDT", "limit": 500}, 25),
+        ("depth", {"symbol": "BTCUSDT", "limit": 1000}, 50),
+        ("depth", {"symbol": "BTCUSDT", "limit": 5000}, 250),
+        ("trades", {"symbol": "BTCUSDT"}, 25),
+        ("historicalTrades", {"symbol": "BTCUSDT"}, 25),
+        ("aggTrades", {"symbol": "BTCUSDT"}, 4),
+        ("klines", {"symbol": "BTCUSDT", "interval": "1h"}, 2),
+        ("uiKlines", {"symbol": "BTCUSDT", "interval": "1h"}, 2),
+        ("avgPrice", {"symbol": "BTCUSDT"}, 2),
+        ("ticker/24hr", {"symbol": "BTCUSDT"}, 2),
+        ("ticker/24hr", {"symbols": TWO}, 2),
+        ("ticker/24hr", {}, 80),
+        ("ticker/price", {"symbol": "BTCUSDT"}, 2),
+        ("ticker/price", {"symbols": TWO}, 4),
+        ("ticker/price", {}, 4),
+        ("ticker/bookTicker", {"symbol": "BTCUSDT"}, 2),
+        ("ticker/bookTicker", {}, 4),
+        ("ticker", {"symbol": "BTCUSDT"}, 4),
+        ("ticker", {"symbols": TWO}, 8),
+    ]
+    total = 0
+    for path, query, weight in cases:
+        response = public(path, query)
+        assert response.status == 200, (path, response.body)
+        total += weight
+        assert used(response) == total, (path, query)
+
+
+def test_signed_endpoint_weights(trader):
+    alice = trader(USDT="10000")
+    order_id = alice.order().body["orderId"]
+    total = used(alice.api.get("rateLimit/order"))
+    assert total == 1 + 40
+    lookup = {"symbol": "BTCUSDT", "orderId": order_id}
+    cases = [
+        ("GET", "order", lookup, 4),
+        ("GET", "openOrders", {"symbol": "BTCUSDT"}, 6),
+        ("GET", "openOrders", {}, 80),
+        ("GET", "allOrders", {"symbol": "BTCUSDT"}, 20),
+        ("GET", "account", {}, 20),
+        ("GET", "myTrades", {"symbol": "BTCUSDT"}, 20),
+        ("GET", "myTrades", lookup, 5),
+        ("POST", "order/test", ORDER, 1),
+        ("POST", "order/test", {**ORDER, "computeCommissionRates": "true"}, 20),
+        ("POST", "order", {**ORDER, "price": "49000"}, 1),
+        ("DELETE", "order", lookup, 1),
+        ("DELETE", "openOrders", {"symbol": "BTCUSDT"}, 1),
+    ]
+    for method, path, query, weight in cases:
+        response = alice.api.call(method, path, query)
+        assert response.status == 200, (path, response.body)
+        total += weight
+        assert used(response) == total, (method, path, query)

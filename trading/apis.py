@@ -11,6 +11,7 @@ from decimal import Decimal
 
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, extend_schema
+from rest_framework.exceptions import APIException
 from rest_framework.permissions import AllowAny
 from rest_framework.response import Response
 from rest_framework.views import APIView
@@ -54,14 +55,30 @@ class BinanceApi(APIView):
         return self.weight
 
     def initial(self, request, *args, **kwargs):
-        super().initial(request, *args, **kwargs)
-        self.params = Params.from_request(request)
+        try:
+            super().initial(request, *args, **kwargs)
+            self.params = Params.from_request(request)
+        except (ExchangeError, APIException):
+            self.count_refused(request)
+            raise
         user = getattr(request, "user", None)
         self.rate_headers = rate_limit_check(
             ip=client_ip(request),
             weight=self.request_weight(request, self.params),
             user_id=user.id if user is not None and self.counts_orders else None,
             order=self.counts_orders and request.method == "POST",
+        )
+
+    def count_refused(self, request) -> None:
+        """A request refused before it ran (bad key, signature, timestamp or
+        parameters) still uses its weight, so that guessing is limited like any
+        other traffic; past the limit the refusal becomes a 429."""
+        try:
+            weight = self.request_weight(request, Params.from_request(request))
+        except ExchangeError:
+            weight = self.weight
+        self.rate_headers = rate_limit_check(
+            ip=client_ip(request), weight=weight, user_id=None, order=False
         )
 
     def finalize_response(self, request, response, *args, **kwargs):

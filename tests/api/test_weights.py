@@ -4,6 +4,7 @@ from types import SimpleNamespace
 from unittest import mock
 
 import pytest
+from django.test import override_settings
 
 from tests.api.conftest import public
 
@@ -91,3 +92,25 @@ def test_signed_endpoint_weights(trader):
         assert response.status == 200, (path, response.body)
         total += weight
         assert used(response) == total, (method, path, query)
+
+
+@override_settings(
+    RATE_LIMITS={
+        "enabled": True,
+        "weight_per_minute": 50,
+        "orders_per_10s": 100,
+        "orders_per_day": 1000,
+    }
+)
+def test_refused_requests_count_their_weight_too(trader):
+    """A request refused before it ran (a bad signature, a wrong key) still uses
+    its weight, so that guessing is rate-limited like anything else."""
+    alice = trader()
+    for total in (20, 40):
+        response = alice.api.get("account", signature="0" * 64)
+        assert (response.status, response.body["code"]) == (400, -1022)
+        assert used(response) == total
+    response = alice.api.get("account", signature="0" * 64)
+    assert (response.status, response.body["code"]) == (429, -1003)
+    assert "Retry-After" in response.headers
+    assert alice.api.get("account").status == 429

@@ -13,7 +13,8 @@ from exchange.errors import ExchangeError
 
 _DECIMAL = re.compile(r"^([0-9]{1,20})(\.[0-9]{1,20})?$")
 _INT = re.compile(r"^-?[0-9]{1,20}$")
-_CLIENT_ID = re.compile(r"^[a-zA-Z0-9-_]{1,36}$")
+_CLIENT_ID_RANGE = r"^[\.A-Z\:/a-z0-9_-]{1,36}$"
+_CLIENT_ID = re.compile(_CLIENT_ID_RANGE)
 _SYMBOL = re.compile(r"^[A-Z0-9-_.]{1,20}$")
 MAX_INT64 = (1 << 63) - 1
 
@@ -160,7 +161,7 @@ class Params:
             raise ExchangeError(
                 errors.ILLEGAL_CHARS,
                 f"Illegal characters found in parameter '{name}'; legal range is "
-                "'^[a-zA-Z0-9-_]{1,36}$'.",
+                f"'{_CLIENT_ID_RANGE}'.",
             )
         return value
 

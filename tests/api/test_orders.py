@@ -457,3 +457,23 @@ def test_timestamp_last_in_the_query_with_a_form_body(trader):
         timestamp_in="query",
     )
     assert response.status == 200, response.body
+
+
+def test_client_order_ids_take_binances_characters(trader):
+    """Client order ids take Binance's legal range, dots, colons and slashes
+    included."""
+    alice = trader(USDT="10000")
+    for client_id in ("bot.v2:grid/7", "x-HNA2TXFJ" + "a" * 22, "A" * 36):
+        placed = alice.order(newClientOrderId=client_id)
+        assert placed.status == 200, placed.body
+        found = alice.api.get(
+            "order", {"symbol": "BTCUSDT", "origClientOrderId": client_id}
+        )
+        assert found.body["clientOrderId"] == client_id
+    for client_id in ("A" * 37, "no spaces", "semi;colon"):
+        refused = alice.order(newClientOrderId=client_id)
+        assert (refused.status, refused.body["code"]) == (400, -1100)
+        assert refused.body["msg"] == (
+            "Illegal characters found in parameter 'newClientOrderId'; legal range "
+            "is '^[\\.A-Z\\:/a-z0-9_-]{1,36}$'."
+        )

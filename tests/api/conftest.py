@@ -61,6 +61,17 @@ class Response:
     headers: dict
 
 
+_clients: list[Client] = []
+
+
+def _client() -> Client:
+    """One test client for the session: building one loads the middleware, and
+    WhiteNoise scans every static file when it starts."""
+    if not _clients:
+        _clients.append(Client(raise_request_exception=False))
+    return _clients[0]
+
+
 class Signed:
     """Binance-style requests for one API key: ``signature`` is the hex HMAC-SHA256
     of the query string followed by the form body."""
@@ -69,7 +80,7 @@ class Signed:
         self.key = key
         self.secret = secret
         self.ip = ip
-        self.client = Client(raise_request_exception=False)
+        self.client = _client()
 
     def call(
         self,

@@ -60,6 +60,7 @@ def run_stream(seed: int, commands: int) -> tuple[OrderBook, int]:
         assert len(book) == len(reference)
         ledger.check_book(orders)
         if step % 97 == 0:
+            assert book.depth(1) == reference.depth(1)
             assert book.depth(4) == reference.depth(4)
             assert book.depth(1000) == reference.depth(1000)
             assert all(book.get(o[0]) == o for o in orders)

@@ -462,3 +462,17 @@ def test_an_id_cancelled_then_synced_back_is_live_once_in_its_place():
     result = book.place(limit(10, BUY, 100, 9))
     assert [(f[0], f[3]) for f in result.fills] == [(1, 1), (2, 6), (3, 1), (4, 1)]
     book.check_invariants()
+
+
+def test_depth_is_the_same_whether_walked_or_sorted():
+    book = OrderBook()
+    for i in range(1, 401):
+        book.place(limit(i, BUY if i % 2 else SELL, 1000 + (-i if i % 2 else i), 1))
+    for i in range(5, 400, 3):
+        book.cancel(i)  # empties levels behind the top: stale heap keys
+    book.check_invariants()
+    bids, asks = book.depth(1000)
+    assert len(bids) > 100 and len(asks) > 100
+    for n in (1, 2, 3, 10, 30, 200):
+        assert book.depth(n) == (bids[:n], asks[:n])
+    assert bids == sorted(bids, reverse=True) and asks == sorted(asks)

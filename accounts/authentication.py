@@ -51,7 +51,13 @@ def client_ip(request) -> str:
     return request.META.get("REMOTE_ADDR", "")
 
 
-def _param(payload: str, name: str) -> list[str]:
+def _param(query: str, body: str, name: str) -> list[str]:
+    """The values of ``name``: from the query string if it is there (as with every
+    parameter, the query's value wins), else from the body."""
+    return _values(query, name) or _values(body, name)
+
+
+def _values(payload: str, name: str) -> list[str]:
     prefix = name + "="
     return [
         pair[len(prefix) :] for pair in payload.split("&") if pair.startswith(prefix)
@@ -82,10 +88,11 @@ class SignedRequestAuthentication(BaseAuthentication):
         content_type = django_request.META.get("CONTENT_TYPE", "")
         if content_type.startswith("application/x-www-form-urlencoded"):
             body = django_request.body.decode("utf-8", "replace")
-        payload, signatures = split_signature(
+        query, body, signatures = split_signature(
             django_request.META.get("QUERY_STRING", ""), body
         )
-        timestamp_check(payload)
+        payload = query + body
+        timestamp_check(query, body)
         if not signatures:
             raise errors.mandatory_missing("signature")
         if len(signatures) > 1:
@@ -106,10 +113,10 @@ class SignedRequestAuthentication(BaseAuthentication):
         return "X-MBX-APIKEY"
 
 
-def timestamp_check(payload: str) -> None:
+def timestamp_check(query: str, body: str = "") -> None:
     """Refuse a request whose ``timestamp`` is outside its ``recvWindow``."""
     config = settings.SIGNED_REQUEST
-    stamps = _param(payload, "timestamp")
+    stamps = _param(query, body, "timestamp")
     if not stamps or not stamps[0]:
         raise errors.mandatory_missing("timestamp")
     if len(stamps) > 1:
@@ -124,7 +131,7 @@ def timestamp_check(payload: str) -> None:
         )
     timestamp = int(stamps[0])
     window = config["default_recv_window"]
-    windows = _param(payload, "recvWindow")
+    windows = _param(query, body, "recvWindow")
     if windows:
         if len(windows) > 1 or not _INT.match(windows[0]):
             raise errors.invalid_parameter("recvWindow")

@@ -7,12 +7,13 @@ import re
 _HEX64 = re.compile(r"^[0-9a-fA-F]{64}$")
 
 
-def split_signature(query: str, body: str) -> tuple[str, list[str]]:
-    """The signed payload (query string then body, ``signature`` removed) and the
-    signature values found.
+def split_signature(query: str, body: str) -> tuple[str, str, list[str]]:
+    """The query string and the body with ``signature`` removed, and the signature
+    values found.
 
     Binance signs ``totalParams``: the query string concatenated with the request
-    body, with nothing between them.
+    body, with nothing between them (``query + body``); parameters are read from
+    the two parts separately.
     """
     found: list[str] = []
 
@@ -27,7 +28,7 @@ def split_signature(query: str, body: str) -> tuple[str, list[str]]:
                 kept.append(pair)
         return "&".join(kept)
 
-    return strip(query) + strip(body), found
+    return strip(query), strip(body), found
 
 
 def sign(secret: str, payload: str) -> str:

@@ -62,35 +62,48 @@ def order_full(order: Order, fills) -> dict:
     return body
 
 
-def order_query(order: Order) -> dict:
-    """GET /api/v3/order."""
-    core = _order_core(order)
-    orig_quote = core.pop("origQuoteOrderQty")
+ZERO = "0.00000000"
+
+
+def _order_head(order: Order) -> dict:
+    """The fields GET order, openOrders and allOrders share, in Binance's order."""
     return {
         "symbol": order.symbol_id,
         "orderId": order.order_id,
         "orderListId": -1,
         "clientOrderId": order.client_order_id,
-        **core,
-        "stopPrice": amount(0),
-        "icebergQty": amount(0),
+        "price": amount(order.price),
+        "origQty": amount(order.orig_qty),
+        "executedQty": amount(order.executed_qty),
+        "cummulativeQuoteQty": amount(order.cummulative_quote_qty),
+        "status": order.status,
+        "timeInForce": order.time_in_force,
+        "type": order.type,
+        "side": order.side,
+        "stopPrice": ZERO,
+        "icebergQty": ZERO,
         "time": order.time,
         "updateTime": order.update_time,
         "isWorking": True,
-        "workingTime": order.time,
-        "origQuoteOrderQty": orig_quote,
-        "selfTradePreventionMode": order.self_trade_prevention_mode,
     }
 
 
+def order_query(order: Order) -> dict:
+    """GET /api/v3/order."""
+    body = _order_head(order)
+    body["workingTime"] = order.time
+    body["origQuoteOrderQty"] = amount(order.orig_quote_order_qty)
+    body["selfTradePreventionMode"] = order.self_trade_prevention_mode
+    return body
+
+
 def order_listed(order: Order) -> dict:
-    """openOrders and allOrders: the fields of :func:`order_query`, with
-    ``origQuoteOrderQty`` before ``workingTime`` as Binance lists them."""
-    body = order_query(order)
-    working = body.pop("workingTime")
-    stp = body.pop("selfTradePreventionMode")
-    body["workingTime"] = working
-    body["selfTradePreventionMode"] = stp
+    """openOrders and allOrders: as GET order, with ``origQuoteOrderQty`` before
+    ``workingTime`` as Binance lists them."""
+    body = _order_head(order)
+    body["origQuoteOrderQty"] = amount(order.orig_quote_order_qty)
+    body["workingTime"] = order.time
+    body["selfTradePreventionMode"] = order.self_trade_prevention_mode
     return body
 
 

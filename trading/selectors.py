@@ -12,7 +12,6 @@ from decimal import Decimal
 
 from django.core.cache import cache
 from django.db import connection
-from django.db.models import Q
 
 from accounts import services as funds
 from accounts.models import Balance
@@ -144,17 +143,18 @@ def trades_recent(*, symbol: str, limit: int) -> list[dict]:
     cached = market_cache.trades_recent(symbol, limit)
     if cached is not None:
         return cached
-    rows = Trade.objects.filter(symbol_id=symbol).order_by("-trade_id")[:limit]
-    return [trade_public(t) for t in reversed(rows)]
+    query = Trade.objects.filter(symbol_id=symbol).order_by("-trade_id")
+    return [trade_public(t) for t in reversed(_rows(query[:limit], TRADE_FIELDS))]
 
 
 def trades_historical(*, symbol: str, limit: int, from_id: int | None) -> list[dict]:
     symbol_spec_get(symbol)
     query = Trade.objects.filter(symbol_id=symbol)
     if from_id is None:
-        rows = list(query.order_by("-trade_id")[:limit])[::-1]
+        rows = _rows(query.order_by("-trade_id")[:limit], TRADE_FIELDS)[::-1]
     else:
-        rows = list(query.filter(trade_id__gte=from_id).order_by("trade_id")[:limit])
+        query = query.filter(trade_id__gte=from_id).order_by("trade_id")
+        rows = _rows(query[:limit], TRADE_FIELDS)
     return [trade_public(t) for t in rows]
 
 
@@ -402,11 +402,52 @@ def order_get(
     )
 
 
-def orders_open(*, user_id: int, symbol: str | None) -> list[Order]:
+# The columns the order and trade representations read: lists are built from
+# these rows (named tuples) rather than from model instances, which cost more than
+# the query on deep histories.
+ORDER_FIELDS = (
+    "symbol_id",
+    "order_id",
+    "client_order_id",
+    "price",
+    "orig_qty",
+    "executed_qty",
+    "orig_quote_order_qty",
+    "cummulative_quote_qty",
+    "status",
+    "time_in_force",
+    "type",
+    "side",
+    "time",
+    "update_time",
+    "self_trade_prevention_mode",
+)
+TRADE_FIELDS = (
+    "symbol_id",
+    "trade_id",
+    "price",
+    "qty",
+    "quote_qty",
+    "time",
+    "buyer_id",
+    "seller_id",
+    "buyer_order_id",
+    "seller_order_id",
+    "is_buyer_maker",
+    "buyer_fee",
+    "seller_fee",
+)
+
+
+def _rows(query, fields) -> list:
+    return list(query.values_list(*fields, named=True))
+
+
+def orders_open(*, user_id: int, symbol: str | None) -> list:
     query = Order.objects.filter(user_id=user_id, status__in=OPEN_STATUSES)
     if symbol is not None:
         query = query.filter(symbol_id=symbol)
-    return list(query.order_by("symbol_id", "order_id"))
+    return _rows(query.order_by("symbol_id", "order_id"), ORDER_FIELDS)
 
 
 def orders_all(
@@ -417,21 +458,21 @@ def orders_all(
     start_time: int | None,
     end_time: int | None,
     limit: int,
-) -> list[Order]:
-    """allOrders, through (user, symbol, order_id) or (user, symbol, time) indexes."""
+) -> list:
+    """allOrders, through the (user, symbol, order_id) or (user, symbol, time)
+    indexes."""
     with replica_reads():
         query = Order.objects.filter(user_id=user_id, symbol_id=symbol)
         if order_id is not None:
-            return list(
-                query.filter(order_id__gte=order_id).order_by("order_id")[:limit]
-            )
+            query = query.filter(order_id__gte=order_id).order_by("order_id")
+            return _rows(query[:limit], ORDER_FIELDS)
         if start_time is not None or end_time is not None:
             if start_time is not None:
                 query = query.filter(time__gte=start_time)
             if end_time is not None:
                 query = query.filter(time__lte=end_time)
-            return list(query.order_by("time", "order_id")[:limit])
-        return list(query.order_by("-order_id")[:limit])[::-1]
+            return _rows(query.order_by("time", "order_id")[:limit], ORDER_FIELDS)
+        return _rows(query.order_by("-order_id")[:limit], ORDER_FIELDS)[::-1]
 
 
 def trades_mine(
@@ -443,32 +484,42 @@ def trades_mine(
     end_time: int | None,
     from_id: int | None,
     limit: int,
-) -> list[Trade]:
+) -> list:
     """myTrades: trades the user was buyer or seller in, oldest first. With
-    ``order_id``, that order's trades, from ``from_id`` if given."""
+    ``order_id``, that order's trades, from ``from_id`` if given.
+
+    The buyer side and the seller side are read separately, each down its own
+    (user, symbol, trade_id) index with the limit, then merged: one query with
+    an OR would collect every trade of the user before sorting."""
     with replica_reads():
-        mine = Q(buyer_id=user_id) | Q(seller_id=user_id)
-        query = Trade.objects.filter(mine, symbol_id=symbol)
+        trades = Trade.objects.filter(symbol_id=symbol)
         if order_id is not None:
-            query = Trade.objects.filter(
-                Q(buyer_id=user_id, buyer_order_id=order_id)
-                | Q(seller_id=user_id, seller_order_id=order_id),
-                symbol_id=symbol,
-            )
-            if from_id is not None:
-                query = query.filter(trade_id__gte=from_id)
-            return list(query.order_by("trade_id")[:limit])
-        if from_id is not None:
-            return list(
-                query.filter(trade_id__gte=from_id).order_by("trade_id")[:limit]
-            )
+            sides = [
+                trades.filter(buyer_id=user_id, buyer_order_id=order_id),
+                trades.filter(seller_id=user_id, seller_order_id=order_id),
+            ]
+        else:
+            sides = [trades.filter(buyer_id=user_id), trades.filter(seller_id=user_id)]
         if start_time is not None or end_time is not None:
+            window = {}
             if start_time is not None:
-                query = query.filter(time__gte=start_time)
+                window["time__gte"] = start_time
             if end_time is not None:
-                query = query.filter(time__lte=end_time)
-            return list(query.order_by("trade_id")[:limit])
-        return list(query.order_by("-trade_id")[:limit])[::-1]
+                window["time__lte"] = end_time
+            sides = [side.filter(**window) for side in sides]
+        newest_first = from_id is None and start_time is None and end_time is None
+        if order_id is not None:
+            newest_first = False
+        if from_id is not None:
+            sides = [side.filter(trade_id__gte=from_id) for side in sides]
+        ordering = "-trade_id" if newest_first else "trade_id"
+        merged = {
+            row.trade_id: row
+            for side in sides
+            for row in _rows(side.order_by(ordering)[:limit], TRADE_FIELDS)
+        }
+        ordered = sorted(merged.values(), key=lambda row: row.trade_id)
+        return ordered[-limit:] if newest_first else ordered[:limit]
 
 
 def account_get(*, user_id: int, omit_zero: bool = False) -> dict:

@@ -443,11 +443,6 @@ def test_order_counts_follow_orders_placed(trader):
     assert [c["limit"] for c in counts] == [100, 200000]
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="accounts/authentication.py reads timestamp from query+body joined "
-    "without '&', so a timestamp last in the query glues onto the body",
-)
 def test_timestamp_last_in_the_query_with_a_form_body(trader):
     alice = trader(USDT="1000")
     response = alice.api.post(

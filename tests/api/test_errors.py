@@ -655,7 +655,19 @@ def test_signed_endpoints_without_credentials_are_401(alice):
 
 
 def test_unknown_paths_are_404_in_binance_shape(symbols):
-    for path in ("nope", "order/oco", "orderList/oco", "userDataStream"):
+    for path in (
+        "nope",
+        "order/oco",
+        "orderList/oco",
+        "orderList/otoco",
+        "sor/order",
+        "order/amend/keepPriority",
+        "userDataStream",
+        "ticker/tradingDay",
+        "myPreventedMatches",
+        "account/commission",
+        "myFilters",
+    ):
         response = public(path)
         assert response.status == 404
         assert response.body == {

@@ -43,12 +43,14 @@ def _count(keys: list[tuple[str, int, int]]) -> list[int] | None:
 
 
 def _key(scope: str, who: str, window: str, now: float) -> tuple[str, int]:
+    """The counter's key, in the cache's namespace (on Redis, the full key the
+    cache API would use), and the seconds left in its window."""
     seconds = _WINDOWS[window]
     bucket = int(now // seconds)
-    prefix = settings.CACHES["default"].get("KEY_PREFIX", "")
-    return f"{prefix}:rl:{scope}:{who}:{window}:{bucket}", int(
-        (bucket + 1) * seconds - now
-    ) + 1
+    key = f"rl:{scope}:{who}:{window}:{bucket}"
+    if settings.REDIS_URL:
+        key = cache.make_key(key)
+    return key, int((bucket + 1) * seconds - now) + 1
 
 
 def rate_limit_check(*, ip: str, weight: int, user_id: int | None, order: bool) -> dict:

@@ -114,3 +114,20 @@ def test_refused_requests_count_their_weight_too(trader):
     assert (response.status, response.body["code"]) == (429, -1003)
     assert "Retry-After" in response.headers
     assert alice.api.get("account").status == 429
+
+
+def test_clearing_the_cache_resets_the_counters(trader):
+    """The counters live in the cache's own namespace (as the market data does),
+    so that whatever clears the cache, between tests or by an operator, also
+    resets them."""
+    from django.core.cache import cache
+
+    alice = trader(USDT="10000")
+    assert used(alice.order()) == 1
+    if hasattr(cache, "delete_pattern"):
+        cache.delete_pattern("*")
+    else:
+        cache.clear()
+    assert used(public("ping")) == 1
+    counts = alice.api.get("rateLimit/order").body
+    assert [c["count"] for c in counts] == [0, 0]

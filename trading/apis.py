@@ -755,13 +755,9 @@ class OpenOrdersApi(SignedTradeApi):
         orders = services.order_cancel_all(user_id=request.user.id, symbol=symbol)
         if not orders:
             raise ExchangeError(errors.CANCEL_REJECTED, "Unknown order sent.")
+        cancel_id = services.client_order_id_new()
         return Response(
-            [
-                rep.order_cancelled(
-                    o, o.client_order_id, services.client_order_id_new()
-                )
-                for o in orders
-            ]
+            [rep.order_cancelled(o, o.client_order_id, cancel_id) for o in orders]
         )
 
 

@@ -391,6 +391,11 @@ def test_open_orders_listed_and_cancelled_all_at_once(trader):
     assert cancelled.status == 200
     assert [o["status"] for o in cancelled.body] == ["CANCELED"] * 3
     assert [o["orderId"] for o in cancelled.body] == [o["orderId"] for o in on_btc]
+    # One cancel request, one cancel id, as in Binance's example.
+    assert len({o["clientOrderId"] for o in cancelled.body}) == 1
+    assert [o["origClientOrderId"] for o in cancelled.body] == [
+        o["clientOrderId"] for o in on_btc
+    ]
     assert alice.api.get("openOrders", {"symbol": "BTCUSDT"}).body == []
     assert alice.balance("USDT") == (10000, 0)
     assert alice.balance("BTC") == (1, 0)

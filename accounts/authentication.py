@@ -20,6 +20,7 @@ from accounts.signing import signature_valid, split_signature
 from exchange import errors
 from exchange.errors import ExchangeError
 
+# Checked with fullmatch: "$" alone also matches before a final newline.
 _KEY_FORMAT = re.compile(r"^[A-Za-z0-9]{1,128}$")
 _INT = re.compile(r"^[0-9]{1,19}$")
 
@@ -75,7 +76,7 @@ class SignedRequestAuthentication(BaseAuthentication):
         key = request.META.get("HTTP_X_MBX_APIKEY")
         if key is None:
             return None
-        if not _KEY_FORMAT.match(key):
+        if not _KEY_FORMAT.fullmatch(key):
             raise ExchangeError(errors.BAD_API_KEY_FMT, "API-key format invalid.", 401)
         record = apikey_lookup(key=key)
         if record is None or not record.active:
@@ -123,7 +124,7 @@ def timestamp_check(query: str, body: str = "") -> None:
         raise ExchangeError(
             errors.TOO_MANY_PARAMETERS, "Duplicate values for a parameter detected."
         )
-    if not _INT.match(stamps[0]):
+    if not _INT.fullmatch(stamps[0]):
         raise ExchangeError(
             errors.ILLEGAL_CHARS,
             "Illegal characters found in parameter 'timestamp'; legal range is "
@@ -133,7 +134,7 @@ def timestamp_check(query: str, body: str = "") -> None:
     window = config["default_recv_window"]
     windows = _param(query, body, "recvWindow")
     if windows:
-        if len(windows) > 1 or not _INT.match(windows[0]):
+        if len(windows) > 1 or not _INT.fullmatch(windows[0]):
             raise errors.invalid_parameter("recvWindow")
         window = int(windows[0])
         if window > config["max_recv_window"] or window <= 0:

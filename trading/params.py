@@ -11,6 +11,7 @@ from urllib.parse import parse_qsl
 from exchange import errors
 from exchange.errors import ExchangeError
 
+# Checked with fullmatch: "$" alone also matches before a final newline.
 _DECIMAL = re.compile(r"^([0-9]{1,20})(\.[0-9]{1,20})?$")
 _INT = re.compile(r"^-?[0-9]{1,20}$")
 _CLIENT_ID_RANGE = r"^[\.A-Z\:/a-z0-9_-]{1,36}$"
@@ -75,7 +76,7 @@ class Params:
         value = self.required(name) if required else self.raw(name)
         if value is None:
             return None
-        if not _SYMBOL.match(value):
+        if not _SYMBOL.fullmatch(value):
             raise ExchangeError(
                 errors.ILLEGAL_CHARS,
                 f"Illegal characters found in parameter '{name}'; legal range is "
@@ -87,7 +88,7 @@ class Params:
         value = self.required(name) if required else self.raw(name)
         if value is None:
             return None
-        if not _DECIMAL.match(value):
+        if not _DECIMAL.fullmatch(value):
             raise ExchangeError(
                 errors.ILLEGAL_CHARS,
                 f"Illegal characters found in parameter '{name}'; legal range is "
@@ -109,7 +110,7 @@ class Params:
         value = self.required(name) if required else self.raw(name)
         if value is None:
             return default
-        if not _INT.match(value):
+        if not _INT.fullmatch(value):
             raise ExchangeError(
                 errors.ILLEGAL_CHARS,
                 f"Illegal characters found in parameter '{name}'; legal range is "
@@ -157,7 +158,7 @@ class Params:
                 else "Original client order ID was empty.",
             )
         value = self.raw(name)
-        if value is not None and not _CLIENT_ID.match(value):
+        if value is not None and not _CLIENT_ID.fullmatch(value):
             raise ExchangeError(
                 errors.ILLEGAL_CHARS,
                 f"Illegal characters found in parameter '{name}'; legal range is "
@@ -179,7 +180,9 @@ class Params:
         if (
             not isinstance(parsed, list)
             or not parsed
-            or not all(isinstance(item, str) and _SYMBOL.match(item) for item in parsed)
+            or not all(
+                isinstance(item, str) and _SYMBOL.fullmatch(item) for item in parsed
+            )
         ):
             raise errors.invalid_parameter(name)
         if len(set(parsed)) != len(parsed):

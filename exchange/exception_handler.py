@@ -1,5 +1,7 @@
 """The one DRF exception handler: every refusal in Binance's {"code", "msg"} shape."""
 
+from django.conf import settings
+from django.core.exceptions import RequestDataTooBig, TooManyFieldsSent
 from django.db import DatabaseError, InterfaceError, OperationalError
 from rest_framework import exceptions as drf_exceptions
 from rest_framework.response import Response
@@ -8,6 +10,7 @@ from rest_framework.views import exception_handler as drf_exception_handler
 from exchange.errors import (
     ILLEGAL_CHARS,
     INVALID_PARAMETER,
+    TOO_MANY_PARAMETERS,
     TOO_MANY_REQUESTS,
     UNAUTHORIZED,
     UNKNOWN,
@@ -31,6 +34,22 @@ def exception_handler(exc: Exception, context: dict) -> Response | None:
         return error_response(exc)
     if isinstance(exc, (OperationalError, InterfaceError)):
         return error_response(service_unavailable())
+    # Django's upload limits, hit when a view or an authenticator reads the body.
+    if isinstance(exc, RequestDataTooBig):
+        limit = settings.DATA_UPLOAD_MAX_MEMORY_SIZE
+        return error_response(
+            ExchangeError(
+                TOO_MANY_PARAMETERS,
+                f"Request body too large: at most {limit} bytes.",
+                413,
+            )
+        )
+    if isinstance(exc, TooManyFieldsSent):
+        return error_response(
+            ExchangeError(
+                TOO_MANY_PARAMETERS, "Too many parameters sent for this endpoint."
+            )
+        )
     if isinstance(exc, drf_exceptions.Throttled):
         wait = int(exc.wait or 1)
         return error_response(

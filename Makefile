@@ -9,7 +9,7 @@ HOST ?= 127.0.0.1
 PORT ?= 8000
 PYTEST_ARGS ?=
 
-.PHONY: venv run test smoke lint format serve-prod bench infra-check clean
+.PHONY: venv run test smoke lint format serve-prod bench chaos infra-check clean
 
 venv: $(STAMP)
 
@@ -42,6 +42,12 @@ serve-prod: venv
 # Locust at steady rates against serve-prod; writes the table to docs/performance.md.
 bench: venv
 	$(BIN)/python scripts/bench.py --write-docs
+
+# Faults under load on a throwaway stack (own PostgreSQL, Redis, gunicorn under
+# var/chaos): worker kills, Redis and PostgreSQL outages, duplicate orders; then
+# the invariants. About 5 minutes; CHAOS_ARGS=--quick for 60 s. Not part of CI.
+chaos: venv
+	$(BIN)/python scripts/chaos.py --write-docs $(CHAOS_ARGS)
 
 infra-check:
 	bash .ci/infra-check

@@ -1,0 +1,165 @@
+"""Rate limits answer 429 with Retry-After and Binance's codes: -1003 for request
+weight (per IP) and login attempts, -1015 for orders (per account). Small limits,
+and the clocks the counters read are frozen so that no window edge falls inside a
+test."""
+
+from __future__ import annotations
+
+from types import SimpleNamespace
+from unittest import mock
+
+import pytest
+
+from tests.factories import PASSWORD, UserFactory
+from tests.security.clients import Bearer, snapshot
+
+# 30 s into a minute (and into a 10 s window: no, 0 s into it), 1,800,000,030 s.
+FROZEN = SimpleNamespace(time=lambda: 1_800_000_030.0)
+LIMITS = {
+    "enabled": True,
+    "weight_per_minute": 30,
+    "orders_per_10s": 2,
+    "orders_per_day": 1000,
+}
+ORDER = {
+    "symbol": "BTCUSDT",
+    "side": "BUY",
+    "type": "LIMIT",
+    "timeInForce": "GTC",
+    "quantity": "0.01",
+}
+
+
+@pytest.fixture
+def limits(settings):
+    settings.RATE_LIMITS = LIMITS
+    with mock.patch("trading.ratelimit.time", FROZEN):
+        yield
+
+
+def assert_429(answer, code: int, retry_after: str) -> None:
+    assert answer.status == 429, answer.body
+    assert answer.body["code"] == code, answer.body
+    assert isinstance(answer.body["msg"], str) and answer.body["msg"]
+    assert answer.headers["Retry-After"] == retry_after
+
+
+def test_request_weight_past_the_limit_is_1003_with_retry_after(symbols, limits):
+    client = Bearer("")
+    assert client.get("/api/v3/exchangeInfo").headers["X-MBX-USED-WEIGHT-1M"] == "20"
+    assert client.get("/api/v3/ping").headers["X-MBX-USED-WEIGHT-1M"] == "21"
+    refused = client.get("/api/v3/exchangeInfo")
+    # 30 s into the frozen minute: the window ends in 30 s, rounded up.
+    assert_429(refused, -1003, "31")
+    assert refused.headers["X-MBX-USED-WEIGHT-1M"] == "41"
+    # Every endpoint counts against the same IP budget, signed ones too.
+    assert client.get("/api/v3/ping").status == 429
+
+
+def test_weight_is_per_ip_and_forwarded_for_does_not_move_it(symbols, limits):
+    client = Bearer("", ip="192.0.2.1")
+    client.get("/api/v3/exchangeInfo")
+    client.get("/api/v3/exchangeInfo")
+    assert client.get("/api/v3/ping").status == 429
+    spoofed = client.get("/api/v3/ping", HTTP_X_FORWARDED_FOR="198.51.100.7")
+    assert spoofed.status == 429
+    assert Bearer("", ip="192.0.2.2").get("/api/v3/ping").status == 200
+
+
+@pytest.mark.parametrize("auth", ["jwt", "signed"])
+def test_orders_past_the_limit_are_1015_and_change_nothing(alice, limits, auth):
+    client = alice.clients()[auth]
+    for price in ("40000", "40001"):
+        assert (
+            client.post("/api/v3/order", None, {**ORDER, "price": price}).status == 200
+        )
+    before = snapshot()
+    refused = client.post("/api/v3/order", None, {**ORDER, "price": "40002"})
+    # 0 s into the frozen 10-second window: it ends in 10 s, rounded up.
+    assert_429(refused, -1015, "11")
+    assert refused.body["msg"] == (
+        "Too many new orders; current limit is 2 orders per 10 SECOND."
+    )
+    assert snapshot() == before
+    # Reads and cancels are not new orders.
+    assert client.get("/api/v3/openOrders", {"symbol": "BTCUSDT"}).status == 200
+    assert (
+        client.delete("/api/v3/order", {"symbol": "BTCUSDT", "orderId": 1}).status
+        == 200
+    )
+
+
+def test_the_order_count_is_per_account_whatever_the_ip(alice, bob, limits):
+    alice.bearer.post("/api/v3/order", None, {**ORDER, "price": "40000"})
+    alice.signed.ip = "203.0.113.9"
+    alice.signed.post("/api/v3/order", None, {**ORDER, "price": "40001"})
+    from_elsewhere = Bearer(alice.bearer.token, ip="203.0.113.10")
+    assert_429(
+        from_elsewhere.post("/api/v3/order", None, {**ORDER, "price": "40002"}),
+        -1015,
+        "11",
+    )
+    assert (
+        bob.bearer.post("/api/v3/order", None, {**ORDER, "price": "40003"}).status
+        == 200
+    )
+
+
+def test_the_daily_order_limit_is_1015(alice, settings):
+    settings.RATE_LIMITS = {**LIMITS, "orders_per_10s": 100, "orders_per_day": 1}
+    with mock.patch("trading.ratelimit.time", FROZEN):
+        assert (
+            alice.bearer.post("/api/v3/order", None, {**ORDER, "price": "40000"}).status
+            == 200
+        )
+        refused = alice.bearer.post("/api/v3/order", None, {**ORDER, "price": "40001"})
+    assert refused.status == 429 and refused.body["code"] == -1015
+    assert refused.body["msg"].endswith("1 orders per 1 DAY.")
+    assert int(refused.headers["Retry-After"]) > 0
+
+
+def test_login_attempts_past_the_limit_are_1003_with_retry_after(db, settings):
+    settings.LOGIN_THROTTLE = {
+        "ip_limit": 100,
+        "account_limit": 2,
+        "window_seconds": 300,
+    }
+    user = UserFactory()
+    client = Bearer("")
+    with mock.patch("accounts.throttling.time", FROZEN):
+        for _ in range(2):
+            wrong = client.post(
+                "/api/v1/auth/login",
+                None,
+                {"username": user.username, "password": "nope"},
+            )
+            assert wrong.status == 401
+        # Even the right password is refused once the account's budget is spent.
+        refused = client.post(
+            "/api/v1/auth/login",
+            None,
+            {"username": user.username, "password": PASSWORD},
+        )
+    # 1,800,000,030 s is 30 s into a 300 s window: 270 s to go, rounded up.
+    assert_429(refused, -1003, "271")
+
+
+def test_requests_refused_at_authentication_still_spend_weight(alice, limits):
+    """Guessing tokens or signatures is limited like any other traffic."""
+    bad_token = Bearer("not-a-token", ip="192.0.2.50")
+    # openOrders for one symbol weighs 6: five fit in 30.
+    for _ in range(5):
+        answer = bad_token.get("/api/v3/openOrders", {"symbol": "BTCUSDT"})
+        assert answer.status == 401
+    refused = bad_token.get("/api/v3/openOrders", {"symbol": "BTCUSDT"})
+    assert refused.status == 429 and refused.body["code"] == -1003
+    bad_signature = alice.signed
+    bad_signature.ip = "192.0.2.51"
+    query, _, _ = bad_signature.prepare({"symbol": "BTCUSDT"})
+    for _ in range(5):
+        answer = bad_signature.send("GET", "/api/v3/openOrders", query, "", "0" * 64)
+        assert answer.status == 400 and answer.code == -1022
+    assert (
+        bad_signature.send("GET", "/api/v3/openOrders", query, "", "0" * 64).status
+        == 429
+    )

@@ -158,8 +158,17 @@ def redis_check(records: list[Record], window: tuple[float, float] | None) -> Ch
 
 
 def postgres_check(
-    records: list[Record], window: tuple[float, float] | None, fast: float
+    records: list[Record],
+    window: tuple[float, float] | None,
+    fast: float,
+    server_503_ms: list[float] | None,
 ) -> Check:
+    """Every 5xx while PostgreSQL was down is Binance's 503 -1001, none hangs (no
+    client timeout), and the server produced each within ``fast`` seconds.
+
+    The client's latency also counts the wait behind other requests on the same
+    single-threaded worker, so "fast" is judged on the server's own timing of
+    each 503 (its request log); the client's figures are reported beside it."""
     check = Check("PostgreSQL down: fast 503s in Binance's shape")
     if window is None:
         check.skipped = "no PostgreSQL outage in this run"
@@ -168,13 +177,12 @@ def postgres_check(
     unavailable = [r for r in chosen if r.status == 503 and r.code == -1001]
     other_5xx = [r for r in chosen if r.status >= 500 and r not in unavailable]
     timeouts = [r for r in chosen if r.error == "timeout"]
-    slow = [r for r in unavailable if r.latency > fast]
     latencies = [r.latency * 1000 for r in unavailable]
     check.figures = {
         "requests": len(chosen),
         "503 -1001": len(unavailable),
-        "503 p50 ms": round(percentile(latencies, 0.5)),
-        "503 max ms": round(max(latencies, default=0)),
+        "client p50/max ms": f"{percentile(latencies, 0.5):.0f}/"
+        f"{max(latencies, default=0):.0f}",
     }
     if not unavailable:
         check.skipped = (
@@ -185,10 +193,17 @@ def postgres_check(
         check.problems.append(f"{len(other_5xx)} other 5xx: {', '.join(kinds)}")
     if timeouts:
         check.problems.append(f"{len(timeouts)} requests timed out")
+    if server_503_ms is None:
+        check.problems.append("no server log to time the 503s by")
+        return check
+    check.figures["server p50/max ms"] = (
+        f"{percentile(server_503_ms, 0.5):.0f}/{max(server_503_ms, default=0):.0f}"
+    )
+    slow = [ms for ms in server_503_ms if ms > fast * 1000]
     if slow:
         check.problems.append(
-            f"{len(slow)} 503s slower than {fast:.1f} s "
-            f"(slowest {max(r.latency for r in slow):.1f} s)"
+            f"{len(slow)} 503s took the server over {fast:.1f} s "
+            f"(slowest {max(slow) / 1000:.1f} s)"
         )
     return check
 
@@ -418,7 +433,9 @@ def main() -> int:
     parser.add_argument("--pg-down", type=float, default=5.0, help="0: a restart")
     parser.add_argument("--dup-every", type=float, default=0.4, help="seconds")
     parser.add_argument("--timeout", type=float, default=15.0, help="per request")
-    parser.add_argument("--fast", type=float, default=2.0, help="a fast 503, in s")
+    parser.add_argument(
+        "--fast", type=float, default=2.0, help="a fast 503 (server side), in s"
+    )
     parser.add_argument(
         "--faults",
         default=",".join(FAULTS),
@@ -513,6 +530,16 @@ def finish(
     )
     quiet = (faults_end + 3.0, plan.duration)
 
+    log_lines = server_log(WORK / "gunicorn.log", timeline.clock.wall_origin)
+    server_503_ms = None
+    if log_lines and pg_window:
+        server_503_ms = [
+            fields["duration_ms"]
+            for t, fields, _ in log_lines
+            if pg_window[0] <= t < pg_window[1] + 2 * args.timeout
+            and fields.get("logger") == "exchange.request"
+            and fields.get("status") == 503
+        ]
     with psycopg.connect(stack.dsn, autocommit=True) as db:
         book_check, probes = books_check(stack, db, timeline.clock, stack.probe_key())
         by_cid = checks.orders_by_client_id(db)
@@ -531,7 +558,7 @@ def finish(
             watcher.check(),
             shape_check(records),
             redis_check(records, redis_window),
-            postgres_check(records, pg_window, args.fast),
+            postgres_check(records, pg_window, args.fast, server_503_ms),
             recovery_check(records, timeline, *quiet, master_same),
         ]
     all_records = records + probes
@@ -602,9 +629,7 @@ def finish(
         "",
         "Server side (its log):",
         "",
-        *log_table(
-            server_log(WORK / "gunicorn.log", timeline.clock.wall_origin), windows
-        ),
+        *log_table(log_lines, windows),
         "",
         *checks_table(results),
     ]

@@ -27,7 +27,7 @@ from chaos_client import ACCEPTED, Clock, Connection, Record, send, signed_path
 # symbol: (mid, tick, quantity step, smallest and largest quantity in steps)
 SYMBOLS = {
     "BTCUSDT": (Decimal("60000"), Decimal("0.01"), Decimal("0.0001"), (2, 40)),
-    "ETHUSDT": (Decimal("3000"), Decimal("0.01"), Decimal("0.001"), (2, 40)),
+    "ETHUSDT": (Decimal("3000"), Decimal("0.01"), Decimal("0.001"), (3, 40)),
     "ETHBTC": (Decimal("0.05"), Decimal("0.00001"), Decimal("0.01"), (1, 40)),
 }
 OPEN = ("NEW", "PARTIALLY_FILLED")

@@ -93,6 +93,8 @@ class Stack:
         self.keys_file = WORK / "keys.json"
         self.probe_file = WORK / "probe-key.json"
         self.gunicorn: subprocess.Popen | None = None
+        # Where the workers aggregate their metrics (see gunicorn.conf.py).
+        self.metrics_dir = f"/dev/shm/exchange-metrics-{http_port}"  # noqa: S108
         self.env = self._app_env()
 
     # --- environment -----------------------------------------------------------------
@@ -102,7 +104,13 @@ class Stack:
             key: value
             for key, value in os.environ.items()
             if not key.startswith(
-                ("DATABASE_URL", "REPLICA_DATABASE_URL", "REDIS_URL", "SENTRY_")
+                (
+                    "DATABASE_URL",
+                    "REPLICA_DATABASE_URL",
+                    "REDIS_URL",
+                    "SENTRY_",
+                    "PROMETHEUS_MULTIPROC_DIR",
+                )
             )
         }
         env.update(
@@ -299,15 +307,19 @@ class Stack:
     # --- the application -----------------------------------------------------------
 
     def manage(self, *args: str, check: bool = True) -> subprocess.CompletedProcess:
-        return subprocess.run(  # noqa: S603 - fixed argv
+        result = subprocess.run(  # noqa: S603 - fixed argv
             [str(VENV / "python"), "manage.py", *args],
             cwd=ROOT,
             env=self.env,
             capture_output=True,
             text=True,
-            check=check,
             timeout=600,
         )
+        if check and result.returncode != 0:
+            raise RuntimeError(
+                f"manage.py {' '.join(args)} failed:\n{result.stderr[-2000:]}"
+            )
+        return result
 
     def app_prepare(self) -> None:
         self.manage("migrate", "--noinput", "-v0")
@@ -338,7 +350,7 @@ class Stack:
                 "exchange.wsgi:application",
             ],
             cwd=ROOT,
-            env=self.env,
+            env={**self.env, "PROMETHEUS_MULTIPROC_DIR": self.metrics_dir},
             start_new_session=True,
             stdout=open(WORK / "gunicorn.log", "w"),  # noqa: SIM115
             stderr=subprocess.STDOUT,
@@ -429,3 +441,4 @@ class Stack:
                 self.log(f"teardown: {exc}")
         if not keep_data and self.pg_data.exists():
             shutil.rmtree(self.pg_data, ignore_errors=True)
+        shutil.rmtree(self.metrics_dir, ignore_errors=True)

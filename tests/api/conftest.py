@@ -21,6 +21,23 @@ from tests.factories import funded_user, standard_symbols
 from trading import selectors
 from trading.models import Order, Symbol, Trade
 
+# Every API test commits (order placement publishes to the cache on commit), so
+# each runs in a transactional database that is flushed afterwards. Naming the apps
+# the tests use keeps the flush to their tables and skips re-creating permissions
+# and content types after every test.
+API_DB = pytest.mark.django_db(
+    transaction=True,
+    available_apps=[
+        "django.contrib.auth",
+        "django.contrib.contenttypes",
+        "django.contrib.sessions",
+        "rest_framework_simplejwt.token_blacklist",
+        "accounts",
+        "matching",
+        "trading",
+    ],
+)
+
 
 def _raw_cache_clear() -> None:
     """Drop the keys written outside Django's cache API (market data snapshots and

@@ -6,10 +6,10 @@ from decimal import Decimal
 
 import pytest
 
-from tests.api.conftest import public
+from tests.api.conftest import API_DB, public
 from trading import market_cache, selectors, services
 
-pytestmark = pytest.mark.django_db(transaction=True)
+pytestmark = API_DB
 
 
 def place(user, side, qty, price):

@@ -10,11 +10,11 @@ from django.db import OperationalError
 from django.test import override_settings
 
 from accounts import services as account_services
-from tests.api.conftest import make_trader, now_ms, public, snapshot
+from tests.api.conftest import API_DB, make_trader, now_ms, public, snapshot
 from trading import services
 from trading.models import Symbol
 
-pytestmark = pytest.mark.django_db(transaction=True)
+pytestmark = API_DB
 
 LIMIT = {
     "symbol": "BTCUSDT",

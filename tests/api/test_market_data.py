@@ -5,10 +5,10 @@ from decimal import Decimal
 
 import pytest
 
-from tests.api.conftest import public
+from tests.api.conftest import API_DB, public
 from trading.klines import Candle, klines_record
 
-pytestmark = pytest.mark.django_db(transaction=True)
+pytestmark = API_DB
 
 
 @pytest.mark.parametrize("interval", ["1s", "1m", "1w", "1M"])

@@ -2,12 +2,11 @@
 is sent a list of hostile values, and each answer must be a Binance-shaped 2xx or
 4xx."""
 
-import pytest
 from django.test import override_settings
 
-from tests.api.conftest import public
+from tests.api.conftest import API_DB, public
 
-pytestmark = pytest.mark.django_db(transaction=True)
+pytestmark = API_DB
 
 VALUES = [
     "",

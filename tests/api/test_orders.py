@@ -3,9 +3,9 @@ ids, response types, test orders, cancel-replace, open and past orders, trades."
 
 import pytest
 
-from tests.api.conftest import snapshot
+from tests.api.conftest import API_DB, snapshot
 
-pytestmark = pytest.mark.django_db(transaction=True)
+pytestmark = API_DB
 
 
 def used_weight(response) -> int:

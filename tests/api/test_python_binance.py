@@ -7,7 +7,7 @@ from decimal import Decimal
 import pytest
 
 from accounts import services as account_services
-from tests.api.conftest import now_ms
+from tests.api.conftest import API_DB, now_ms
 from tests.factories import funded_user
 
 with warnings.catch_warnings():
@@ -16,7 +16,7 @@ with warnings.catch_warnings():
     from binance.client import Client
     from binance.exceptions import BinanceAPIException
 
-pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
+pytestmark = [pytest.mark.e2e, API_DB]
 
 
 def binance_client(live_server, user) -> Client:

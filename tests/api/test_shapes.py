@@ -8,9 +8,9 @@ import re
 
 import pytest
 
-from tests.api.conftest import public
+from tests.api.conftest import API_DB, public
 
-pytestmark = pytest.mark.django_db(transaction=True)
+pytestmark = API_DB
 
 _DECIMAL = re.compile(r"^-?[0-9]+(\.[0-9]+)?$")
 

@@ -6,9 +6,9 @@ from unittest import mock
 import pytest
 from django.test import override_settings
 
-from tests.api.conftest import public
+from tests.api.conftest import API_DB, public
 
-pytestmark = pytest.mark.django_db(transaction=True)
+pytestmark = API_DB
 
 ORDER = {
     "symbol": "BTCUSDT",

@@ -477,3 +477,22 @@ def test_client_order_ids_take_binances_characters(trader):
             "Illegal characters found in parameter 'newClientOrderId'; legal range "
             "is '^[\\.A-Z\\:/a-z0-9_-]{1,36}$'."
         )
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason="trading/services.py order_cancel_replace checks the new order's filters "
+    "only after the cancel has committed",
+)
+def test_cancel_replace_checks_the_new_orders_filters_before_cancelling(trader):
+    """Binance: "Filters and Order Count are evaluated before the processing of the
+    cancellation and order placement occurs." """
+    alice = trader(USDT="10000")
+    old = alice.order().body
+    before = snapshot()
+    response = cancel_replace(alice, cancelOrderId=old["orderId"], price="50000.001")
+    assert (response.status, response.body) == (
+        400,
+        {"code": -1013, "msg": "Filter failure: PRICE_FILTER"},
+    )
+    assert snapshot() == before

@@ -496,3 +496,25 @@ def test_cancel_replace_checks_the_new_orders_filters_before_cancelling(trader):
         {"code": -1013, "msg": "Filter failure: PRICE_FILTER"},
     )
     assert snapshot() == before
+
+
+def test_a_jwt_works_where_a_signed_key_does(trader):
+    from rest_framework_simplejwt.tokens import RefreshToken
+
+    alice = trader(USDT="1000")
+    token = str(RefreshToken.for_user(alice.user).access_token)
+    client = alice.api.client
+    auth = {"HTTP_AUTHORIZATION": f"Bearer {token}"}
+    placed = client.post(
+        "/api/v3/order",
+        "symbol=BTCUSDT&side=BUY&type=LIMIT&timeInForce=GTC&quantity=0.01&price=50000",
+        content_type="application/x-www-form-urlencoded",
+        **auth,
+    )
+    assert placed.status_code == 200, placed.json()
+    listed = client.get("/api/v3/openOrders", {"symbol": "BTCUSDT"}, **auth)
+    assert [o["orderId"] for o in listed.json()] == [placed.json()["orderId"]]
+    account = client.get("/api/v3/account", **auth).json()
+    assert account["canTrade"] is True
+    bad = client.get("/api/v3/account", HTTP_AUTHORIZATION="Bearer not-a-token")
+    assert (bad.status_code, bad.json()["code"]) == (401, -1002)

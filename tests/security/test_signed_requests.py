@@ -284,3 +284,43 @@ def test_an_ip_allow_list_holds_and_forwarded_for_cannot_fake_it(alice, settings
             HTTP_X_FORWARDED_FOR=forwarded,
         )
         assert answer.status_code == status, forwarded
+
+
+def shifted(body: str, after: str) -> tuple[str, str]:
+    """Cut a signed body after ``after``: the head becomes the query string, the
+    rest stays the body. query + body, the signed payload, is unchanged."""
+    cut = body.index(after) + len(after)
+    return body[:cut], body[cut:]
+
+
+@pytest.mark.parametrize(
+    "after",
+    ["quantity=0.1", "quantity=", "quantity", "quan", "price=5", "timestamp="],
+)
+def test_bytes_moved_between_query_and_body_do_not_keep_a_signature(
+    alice, clock, after
+):
+    """The signature covers query + body with nothing between them, so a cut at
+    another place signs the same bytes: quantity=0.15 cut after "0.1" would read
+    as 0.1 (the query's value wins) and a stray "5". Every parameter of a signed
+    request must be name=value, so such a cut is refused."""
+    signer = alice.signed
+    body = f"{ORDER.replace('0.01', '0.15')}&timestamp={T0}"
+    signature = sign(signer.secret, body)
+    query, rest = shifted(body, after)
+    before = snapshot()
+    answer = signer.send("POST", "/api/v3/order", query, rest, signature)
+    assert answer.status == 400 and answer.code == -1100, answer.body
+    assert snapshot() == before
+
+
+def test_whole_parameters_may_sit_in_either_part(alice, clock):
+    """Binance's own example signs a query string followed by a body."""
+    signer = alice.signed
+    body = f"{ORDER}&timestamp={T0}"
+    query, rest = shifted(body, "timeInForce=GTC")
+    assert rest.startswith("&")
+    rest = rest[1:]
+    signature = sign(signer.secret, query + rest)
+    answer = signer.send("POST", "/api/v3/order", query, rest, signature)
+    assert answer.status == 200, answer.body

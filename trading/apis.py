@@ -25,6 +25,7 @@ from trading.klines import DAY, HOUR, INTERVALS, MINUTE, kline_row, klines_list
 from trading.order_params import DEFAULT_STP, STP_MODES, order_request_parse
 from trading.params import Params
 from trading.ratelimit import order_counts, rate_limit_check
+from trading.specs import DEFAULT_MAX_NOTIONAL
 
 
 def now_ms() -> int:
@@ -138,7 +139,7 @@ def _filters(row) -> list[dict]:
             "filterType": "NOTIONAL",
             "minNotional": rep.amount(row.min_notional),
             "applyMinToMarket": False,
-            "maxNotional": rep.amount(row.max_notional or 9000000),
+            "maxNotional": rep.amount(row.max_notional or DEFAULT_MAX_NOTIONAL),
             "applyMaxToMarket": False,
             "avgPriceMins": 5,
         },

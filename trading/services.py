@@ -38,7 +38,12 @@ from matching.registry import BookSlot, registry
 from trading import fastpath, market_cache
 from trading.klines import Candle, candle_from_trades, klines_record
 from trading.models import OPEN_STATUSES, Order, Symbol, Trade
-from trading.specs import SymbolSpec, filter_failure, symbol_filters_problems
+from trading.specs import (
+    DEFAULT_MAX_NOTIONAL,
+    SymbolSpec,
+    filter_failure,
+    symbol_filters_problems,
+)
 
 ZERO = Decimal(0)
 RELEASE = LedgerEntry.Reason.RELEASE
@@ -121,7 +126,7 @@ def symbol_spec(row: Symbol) -> SymbolSpec:
         max_qty=row.max_qty,
         market_max_qty=row.market_max_qty,
         min_notional=row.min_notional,
-        max_notional=row.max_notional,
+        max_notional=row.max_notional or DEFAULT_MAX_NOTIONAL,
         max_num_orders=row.max_num_orders,
         maker_fee=row.maker_fee,
         taker_fee=row.taker_fee,
@@ -794,7 +799,10 @@ def order_cancel_replace(
     stop_on_failure: bool,
 ) -> CancelReplace:
     """Cancel an order, then place a new one, as Binance's cancelReplace: with
-    ``stop_on_failure`` a failed cancel means no new order."""
+    ``stop_on_failure`` a failed cancel means no new order. As on Binance, the new
+    order's symbol status and filters are checked before anything happens, and a
+    failure there is raised, changing nothing."""
+    order_validate(request=request)
     outcome = CancelReplace()
     try:
         outcome.cancelled = order_cancel(

@@ -14,6 +14,8 @@ from exchange import errors
 from exchange.errors import ExchangeError
 
 ZERO = Decimal(0)
+# The NOTIONAL filter's maximum for a symbol that sets none, as exchangeInfo shows it.
+DEFAULT_MAX_NOTIONAL = Decimal(9_000_000)
 
 
 def filter_failure(name: str) -> ExchangeError:

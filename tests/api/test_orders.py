@@ -479,11 +479,6 @@ def test_client_order_ids_take_binances_characters(trader):
         )
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="trading/services.py order_cancel_replace checks the new order's filters "
-    "only after the cancel has committed",
-)
 def test_cancel_replace_checks_the_new_orders_filters_before_cancelling(trader):
     """Binance: "Filters and Order Count are evaluated before the processing of the
     cancellation and order placement occurs." """

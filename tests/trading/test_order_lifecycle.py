@@ -286,3 +286,10 @@ def test_another_process_changes_are_synced_by_seq_not_rebuilt(symbols):
     assert slot.book is book, "the book was caught up, not rebuilt"
     assert [f.price for f in taker.fills] == [D(59000), D(60000)]
     reconcile_clean()
+
+
+def test_the_default_max_notional_shown_in_exchange_info_is_enforced(symbols):
+    whale = funded_user(USDT="100000000")
+    with pytest.raises(ExchangeError) as info:
+        place(whale, "BUY", "200", "60000")  # 12,000,000 USDT > 9,000,000
+    assert info.value.msg == "Filter failure: NOTIONAL"

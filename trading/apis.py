@@ -538,6 +538,10 @@ ORDER_LOOKUP = [
 ]
 
 
+# Binance's cancelRestrictions, and the status each allows cancelling.
+CANCEL_RESTRICTIONS = {"ONLY_NEW": "NEW", "ONLY_PARTIALLY_FILLED": "PARTIALLY_FILLED"}
+
+
 def render_placement(placement: services.Placement, response_type: str) -> dict:
     if response_type == "ACK":
         return rep.order_ack(placement.order)
@@ -602,17 +606,30 @@ class OrderApi(SignedTradeApi):
         return Response(rep.order_query(order))
 
     @extend_schema(
-        parameters=[*ORDER_LOOKUP, _param("newClientOrderId"), *SIGNED_PARAMS],
+        parameters=[
+            *ORDER_LOOKUP,
+            _param("newClientOrderId"),
+            _param("cancelRestrictions", enum=list(CANCEL_RESTRICTIONS)),
+            *SIGNED_PARAMS,
+        ],
         responses={200: OpenApiTypes.OBJECT},
     )
     def delete(self, request):
         symbol = self.params.symbol()
         order_id, orig = order_lookup(self.params)
+        restriction = self.params.choice(
+            "cancelRestrictions",
+            CANCEL_RESTRICTIONS,
+            code=-1145,
+            message="cancelRestrictions has to be either ONLY_NEW or "
+            "ONLY_PARTIALLY_FILLED.",
+        )
         order = services.order_cancel(
             user_id=request.user.id,
             symbol=symbol,
             order_id=order_id,
             orig_client_order_id=orig,
+            only_status=CANCEL_RESTRICTIONS.get(restriction),
         )
         return Response(cancel_response(order, self.params))
 

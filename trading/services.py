@@ -688,11 +688,14 @@ def order_cancel(
     symbol: str,
     order_id: int | None = None,
     orig_client_order_id: str | None = None,
+    only_status: str | None = None,
 ) -> Order:
     """Cancel one of the user's open orders and release what it held.
 
     Another user's order is 'unknown', exactly like one that does not exist.
-    Cancels are accepted whatever the symbol's status.
+    Cancels are accepted whatever the symbol's status. ``only_status`` is
+    Binance's cancelRestrictions: cancel only if the order is NEW (or only if it
+    is PARTIALLY_FILLED).
     """
     with pair_locked(symbol) as slot, transaction.atomic():
         row = symbol_lock(symbol)
@@ -705,6 +708,12 @@ def order_cancel(
         )
         if order is None or not order.is_open:
             raise unknown_order()
+        if only_status is not None and order.status != only_status:
+            raise ExchangeError(
+                errors.CANCEL_REJECTED,
+                "Order was not canceled due to cancel restrictions.",
+                reason="cancel_restrictions",
+            )
         _cancel_orders(row, spec, slot, [order])
         return order
 

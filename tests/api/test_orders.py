@@ -513,3 +513,18 @@ def test_a_jwt_works_where_a_signed_key_does(trader):
     assert account["canTrade"] is True
     bad = client.get("/api/v3/account", HTTP_AUTHORIZATION="Bearer not-a-token")
     assert (bad.status_code, bad.json()["code"]) == (401, -1002)
+
+
+def test_cancel_restrictions(trader):
+    alice = trader(USDT="10000")
+    resting = alice.order().body
+    lookup = {"symbol": "BTCUSDT", "orderId": resting["orderId"]}
+    wrong = alice.api.delete(
+        "order", {**lookup, "cancelRestrictions": "ONLY_PARTIALLY_FILLED"}
+    )
+    assert (wrong.status, wrong.body["code"]) == (400, -2011)
+    assert wrong.body["msg"] == "Order was not canceled due to cancel restrictions."
+    bad = alice.api.delete("order", {**lookup, "cancelRestrictions": "SOMETIMES"})
+    assert (bad.status, bad.body["code"]) == (400, -1145)
+    ok = alice.api.delete("order", {**lookup, "cancelRestrictions": "ONLY_NEW"})
+    assert (ok.status, ok.body["status"]) == (200, "CANCELED")

@@ -91,6 +91,11 @@ class Stack:
         self.pg_log = WORK / "postgresql.log"
         self.redis_pidfile = WORK / "redis.pid"
         self.keys_file = WORK / "keys.json"
+        # The code under test: a copy of one commit, so that a worker forked
+        # after a kill runs the same code as the others, whatever is edited in
+        # the working tree meanwhile.
+        self.src = WORK / "src"
+        self.commit = ""
         self.probe_file = WORK / "probe-key.json"
         self.gunicorn: subprocess.Popen | None = None
         # Where the workers aggregate their metrics (see gunicorn.conf.py).
@@ -309,7 +314,7 @@ class Stack:
     def manage(self, *args: str, check: bool = True) -> subprocess.CompletedProcess:
         result = subprocess.run(  # noqa: S603 - fixed argv
             [str(VENV / "python"), "manage.py", *args],
-            cwd=ROOT,
+            cwd=self.src,
             env=self.env,
             capture_output=True,
             text=True,
@@ -349,7 +354,7 @@ class Stack:
                 "gunicorn.conf.py",
                 "exchange.wsgi:application",
             ],
-            cwd=ROOT,
+            cwd=self.src,
             env={**self.env, "PROMETHEUS_MULTIPROC_DIR": self.metrics_dir},
             start_new_session=True,
             stdout=open(WORK / "gunicorn.log", "w"),  # noqa: SIM115
@@ -408,6 +413,33 @@ class Stack:
 
     # --- the whole stack -----------------------------------------------------------
 
+    def source_copy(self) -> None:
+        """Check out HEAD (committed files only) into ``var/chaos/src``."""
+        shutil.rmtree(self.src, ignore_errors=True)
+        self.src.mkdir(parents=True)
+        git = tool("git")
+        self.commit = subprocess.run(  # noqa: S603 - fixed argv
+            [git, "rev-parse", "--short", "HEAD"],
+            cwd=ROOT,
+            capture_output=True,
+            text=True,
+            check=True,
+        ).stdout.strip()
+        archive = subprocess.Popen(  # noqa: S603 - fixed argv
+            [git, "archive", "--format=tar", self.commit],
+            cwd=ROOT,
+            stdout=subprocess.PIPE,
+        )
+        subprocess.run(  # noqa: S603 - fixed argv
+            [tool("tar"), "-x", "-C", str(self.src)],
+            stdin=archive.stdout,
+            check=True,
+            timeout=120,
+        )
+        archive.stdout.close()
+        if archive.wait(timeout=120) != 0:
+            raise RuntimeError("git archive failed")
+
     def start(self) -> None:
         WORK.mkdir(parents=True, exist_ok=True)
         self._redis_kill_leftover()
@@ -416,6 +448,8 @@ class Stack:
                 raise SystemExit(
                     f"port {port} is in use: the chaos run needs it for its own stack"
                 )
+        self.source_copy()
+        self.log(f"code under test: commit {self.commit} (var/chaos/src)")
         self.log(f"PostgreSQL on {self.pg_port} (var/chaos/pg)")
         self.pg_init()
         self.pg_start()

@@ -267,7 +267,9 @@ def format_report(figures: dict) -> str:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser = argparse.ArgumentParser(
+        prog="python -m matching.bench", description=__doc__.split("\n\n")[0]
+    )
     parser.add_argument("--deep", action="store_true", help="30%% crossing limits")
     parser.add_argument("--commands", type=int, default=1_000_000)
     parser.add_argument("--seed", type=int, default=20240601)

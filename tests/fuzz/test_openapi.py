@@ -9,6 +9,8 @@ for successes.
 
 from __future__ import annotations
 
+import os
+
 import schemathesis
 from hypothesis import HealthCheck, settings
 from schemathesis import Config
@@ -20,12 +22,14 @@ from tests.fuzz.openapi import refined
 from tests.security.clients import now_ms
 
 SEED = 20261125
+# Per operation and phase; FUZZ_EXAMPLES=500 for a longer run by hand.
+EXAMPLES = int(os.environ.get("FUZZ_EXAMPLES", "40"))
 CONFIG = Config.from_dict(
     {
         "seed": SEED,
         "generation": {
             "mode": "all",
-            "max-examples": 40,
+            "max-examples": EXAMPLES,
             "deterministic": True,
             "allow-extra-parameters": False,
             "with-security-parameters": False,

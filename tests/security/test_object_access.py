@@ -91,8 +91,9 @@ NEW_ORDER = {
     "mode,new_order",
     [
         ("STOP_ON_FAILURE", NEW_ORDER),
-        # The new order fails its filter too, so that nothing is placed either way.
-        ("ALLOW_FAILURE", {**NEW_ORDER, "price": "80000.001"}),
+        # The new order passes its filters but Alice cannot pay for it, so that
+        # nothing is placed either way.
+        ("ALLOW_FAILURE", {**NEW_ORDER, "quantity": "5"}),
     ],
 )
 def test_cancel_replace_of_anothers_order_is_unknown_order(
@@ -113,6 +114,8 @@ def test_cancel_replace_of_anothers_order_is_unknown_order(
         alike(first, second)
         assert first.status == 400 and first.code == -2022, first.body
         assert first.body["data"]["cancelResponse"]["code"] == -2011
+        if mode == "ALLOW_FAILURE":
+            assert first.body["data"]["newOrderResponse"]["code"] == -2010
     assert snapshot() == before
 
 

@@ -94,12 +94,9 @@ class TradesWatcher(threading.Thread):
         except (OSError, ValueError) as exc:
             return f"{path}: {type(exc).__name__}"
         lacking = [t for t in missing if t not in served]
-        return (
-            f"at {self.clock.now():.1f} s {path} answered {len(served)} trades "
-            f"without #{lacking[0]}"
-            if lacking
-            else f"{path}: served complete"
-        )
+        said = f"without #{lacking[0]}" if lacking else "with them all"
+        now = self.clock.now()
+        return f"at {now:.1f} s {path} answered {len(served)} trades {said}"
 
     def check(self) -> Check:
         check = Check("recent trades cached in Redis have no hole")

@@ -270,10 +270,15 @@ class Trader(threading.Thread):
 class _Sender(threading.Thread):
     """Sends the jobs it is given, each on this thread's own connection."""
 
-    def __init__(self, name: str, port: int, timeout: float, clock: Clock) -> None:
+    def __init__(
+        self, name: str, port: int, timeout: float, clock: Clock, until: float
+    ) -> None:
         super().__init__(name=name, daemon=True)
         self.conn = Connection(port, timeout)
         self.clock = clock
+        # Jobs are sent until the duplicator closes this sender, and never after
+        # the run's end plus two request timeouts.
+        self.deadline = until + 2 * timeout + 10
         self.jobs: deque = deque()
         self.ready = threading.Condition()
         self.closed = False
@@ -289,9 +294,11 @@ class _Sender(threading.Thread):
             self.ready.notify()
 
     def run(self) -> None:
-        while True:
+        while self.clock.now() < self.deadline:
             with self.ready:
                 while not self.jobs and not self.closed:
+                    if self.clock.now() >= self.deadline:
+                        break
                     self.ready.wait(1.0)
                 if not self.jobs:
                     break
@@ -330,7 +337,9 @@ class Duplicator(threading.Thread):
         self.stop = stop
         self.rng = random.Random(seed)
         self.timeout = timeout
-        self.senders = [_Sender(f"dup-{n}", port, timeout, clock) for n in (1, 2)]
+        self.senders = [
+            _Sender(f"dup-{n}", port, timeout, clock, until) for n in (1, 2)
+        ]
         self.conn = Connection(port, timeout)
         self.pairs = 0
 

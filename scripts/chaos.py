@@ -650,7 +650,7 @@ def finish(
     lines += ["", f"Result: {verdict}."]
     for check in failed:
         lines += ["", f"{check.name}:"] + [
-            f"    {p}" for p in check.problems[: checks.SHOWN]
+            f"- {p}" for p in check.problems[: checks.SHOWN]
         ]
     return "\n".join(lines), bool(failed)
 

@@ -14,8 +14,11 @@ Layout, chosen for CPython speed rather than elegance:
   collection walk a hundred thousand objects. A partial fill replaces the tuple in
   its queue slot and in the index. Orders of a level share its ``key`` object,
   which saves memory and a cache miss per cancel in a deep book;
-* a price level is an 8-item list ``[total, count, queue, price, dead, side,
-  head, key]``: ``total`` lots and ``count`` orders are kept exact on every change;
+* a price level is a 9-item list ``[total, count, queue, price, dead, side,
+  head, key, newest]``: ``total`` lots and ``count`` orders are kept exact on
+  every change, ``newest`` is at least the largest order_id queued (so a new
+  order is appended without reading the queue's tail, which is cold in a deep
+  book);
   ``queue`` is a plain list of orders in order_id order whose live part starts at
   index ``head`` (matching advances ``head`` instead of shifting the list, and the
   consumed prefix is cut off once it is the larger half); ``dead`` counts the
@@ -256,7 +259,7 @@ class OrderBook:
                 level = levels.get(key)
                 if level is None:
                     entry = (left, order_id, cmd.owner, key)
-                    levels[key] = [left, 1, [entry], price, 0, own, 0, key]
+                    levels[key] = [left, 1, [entry], price, 0, own, 0, key, order_id]
                     stale = own.stale
                     if key in stale:
                         stale.remove(key)
@@ -265,8 +268,9 @@ class OrderBook:
                 else:
                     entry = (left, order_id, cmd.owner, level[7])
                     queue = level[2]
-                    if queue[-1][1] < order_id:
+                    if level[8] < order_id:
                         queue.append(entry)
+                        level[8] = order_id
                     else:
                         at = bisect_right(queue, order_id, level[6], key=_order_id_of)
                         queue.insert(at, entry)
@@ -495,12 +499,23 @@ class OrderBook:
                 assert heap[(i - 1) // 2] <= heap[i], "heap order broken"
             assert not heap or heap[0] in levels, "stale key at the top"
             for key, level in levels.items():
-                total, count, queue, price, dead, owner_side, head, level_key = level
+                (
+                    total,
+                    count,
+                    queue,
+                    price,
+                    dead,
+                    owner_side,
+                    head,
+                    level_key,
+                    newest,
+                ) = level
                 assert owner_side is side, "level on the wrong side"
                 assert key == price * side.sign, "level filed under the wrong key"
                 assert 0 < price <= MAX_PRICE, "price out of range"
                 assert 0 <= head < len(queue), f"level {price} head out of range"
                 assert level_key == key, f"level {price} has the wrong key"
+                assert newest >= queue[-1][1], f"level {price} newest id too low"
                 part = queue[head:]
                 live = [e for e in part if index.get(e[1]) is e]
                 assert count > 0, f"empty level {price} left behind"
@@ -613,7 +628,7 @@ class OrderBook:
         level = own.levels.get(key)
         if level is None:
             entry = (qty, order_id, owner, key)
-            own.levels[key] = [qty, 1, [entry], price, 0, own, 0, key]
+            own.levels[key] = [qty, 1, [entry], price, 0, own, 0, key, order_id]
             stale = own.stale
             if key in stale:
                 stale.remove(key)
@@ -622,8 +637,9 @@ class OrderBook:
         else:
             entry = (qty, order_id, owner, level[7])
             queue = level[2]
-            if queue[-1][1] < order_id:
+            if level[8] < order_id:
                 queue.append(entry)
+                level[8] = order_id
             else:
                 at = bisect_right(queue, order_id, level[6], key=_order_id_of)
                 queue.insert(at, entry)

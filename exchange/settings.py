@@ -184,7 +184,8 @@ if REDIS_URL:
             },
         }
     }
-    DJANGO_REDIS_LOG_IGNORED_EXCEPTIONS = True
+    # The market-data breaker logs an outage once; a trace per call would flood.
+    DJANGO_REDIS_LOG_IGNORED_EXCEPTIONS = False
 else:
     CACHES = {
         "default": {
@@ -337,6 +338,8 @@ LOGGING = {
         "django.db.backends": {"level": "INFO"},
         # Refusals (4xx) are answered in Binance's shape; they are not server errors.
         "django.request": {"level": "ERROR"},
+        # A refused order inside a pipeline is a normal refusal, not a warning.
+        "psycopg": {"level": "ERROR"},
         "django.server": {"level": "WARNING"},
     },
 }

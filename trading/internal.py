@@ -25,6 +25,7 @@ def books(request):
             body["books"][symbol] = {
                 "seq": slot.seq,
                 "stale": slot.stale,
-                "orders": sorted(slot.book.orders()) if slot.book is not None else None,
+                # In book order: bids then asks, best price first, FIFO in a level.
+                "orders": list(slot.book.orders()) if slot.book is not None else None,
             }
     return JsonResponse(body)

@@ -29,6 +29,8 @@ RETRY_AFTER_FAILURE_SECONDS = 2.0
 
 _local_guard = threading.Lock()
 _down_until = [0.0]
+# Symbols whose market data this process failed to publish.
+_unpublished: set[str] = set()
 
 # KEYS[1] = the key; ARGV[1] = seq; ARGV[2] = the JSON value.
 _SET_IF_NEWER = """
@@ -41,19 +43,43 @@ return 1
 
 def _redis():
     """The raw Redis connection, or None on the local-memory cache or while Redis
-    is considered down."""
+    is considered down. The first call after an outage drops what this process
+    could not publish during it, so readers get the database until the next
+    publish instead of a stale snapshot."""
     if not settings.REDIS_URL or time.monotonic() < _down_until[0]:
         return None
     from django_redis import get_redis_connection
 
-    return get_redis_connection("default")
+    client = get_redis_connection("default")
+    if _unpublished:
+        stale = sorted(_unpublished)
+        _unpublished.clear()
+        try:
+            client.delete(
+                *[_key(kind, s) for s in stale for kind in ("depth", "trades")]
+            )
+        except Exception:  # noqa: BLE001 - Redis down is degraded service
+            _unpublished.update(stale)
+            _failed("heal")
+            return None
+    return client
+
+
+def redis_client():
+    """The shared Redis connection behind the breaker, or None while it is open."""
+    return _redis()
+
+
+def redis_failed(what: str) -> None:
+    """Open the breaker: Redis is skipped for a moment, logged once per window."""
+    _failed(what)
 
 
 def _failed(what: str) -> None:
+    if time.monotonic() >= _down_until[0]:
+        # One line per outage window, not a trace per call.
+        logger.warning("Redis unavailable (%s); serving from the database", what)
     _down_until[0] = time.monotonic() + RETRY_AFTER_FAILURE_SECONDS
-    logger.warning(
-        "market-data cache unavailable (%s); serving from the database", what
-    )
 
 
 def _key(kind: str, symbol: str) -> str:
@@ -65,6 +91,7 @@ def _key(kind: str, symbol: str) -> str:
 def breaker_reset() -> None:
     """Try Redis again at once (tests, and after an operator fixed it)."""
     _down_until[0] = 0.0
+    _unpublished.clear()
 
 
 def store_if_newer(kind: str, symbol: str, seq: int, value: dict) -> bool:
@@ -119,30 +146,42 @@ def forget(kind: str, symbol: str) -> None:
         cache.delete(key)
 
 
-# KEYS[1] = the list, KEYS[2] = its seq; ARGV[1] = seq, ARGV[2] = kept length,
-# ARGV[3..] = JSON trades, oldest first.
+# KEYS: the list, its seq, the id of the newest trade in it. ARGV: seq, the kept
+# length, the batch's first and last trade ids, then the JSON trades, oldest first.
+# A batch that does not follow on from the newest trade held (a push was lost:
+# Redis was down, or a worker died between its commit and its push) restarts the
+# list, so the list never has a hole.
 _PUSH_IF_NEWER = """
 local current = redis.call('GET', KEYS[2])
 if current and tonumber(current) >= tonumber(ARGV[1]) then return 0 end
-for i = 3, #ARGV do redis.call('LPUSH', KEYS[1], ARGV[i]) end
+local newest = redis.call('GET', KEYS[3])
+if not newest or tonumber(newest) + 1 ~= tonumber(ARGV[3]) then
+  redis.call('DEL', KEYS[1])
+end
+for i = 5, #ARGV do redis.call('LPUSH', KEYS[1], ARGV[i]) end
 redis.call('LTRIM', KEYS[1], 0, tonumber(ARGV[2]) - 1)
 redis.call('SET', KEYS[2], ARGV[1])
+redis.call('SET', KEYS[3], ARGV[4])
 return 1
 """
 RECENT_TRADES = 1000
 
 
 def trades_push(symbol: str, seq: int, trades: list[dict]) -> bool:
-    """Add trades (oldest first) to the symbol's recent-trades list, newest first,
-    keeping the last :data:`RECENT_TRADES`. Skipped if ``seq`` is not newer."""
+    """Add trades (oldest first, consecutive ids) to the symbol's recent-trades
+    list, newest first, keeping the last :data:`RECENT_TRADES`. Skipped if ``seq``
+    is not newer; the list restarts if the trades do not follow on."""
     key, seq_key = _key("trades", symbol), _key("trades-seq", symbol)
+    newest_key = _key("trades-newest", symbol)
+    first, last = trades[0]["id"], trades[-1]["id"]
     if settings.REDIS_URL:
         client = _redis()
         if client is None:
             return False
         try:
-            args = [seq, RECENT_TRADES] + [json.dumps(t) for t in trades]
-            return bool(client.eval(_PUSH_IF_NEWER, 2, key, seq_key, *args))
+            args = [seq, RECENT_TRADES, first, last] + [json.dumps(t) for t in trades]
+            keys = (key, seq_key, newest_key)
+            return bool(client.eval(_PUSH_IF_NEWER, 3, *keys, *args))
         except Exception:  # noqa: BLE001 - Redis down is degraded service
             _failed("write")
             return False
@@ -150,8 +189,11 @@ def trades_push(symbol: str, seq: int, trades: list[dict]) -> bool:
         current = cache.get(seq_key)
         if current is not None and current >= seq:
             return False
-        kept = (list(reversed(trades)) + (cache.get(key) or []))[:RECENT_TRADES]
-        cache.set_many({key: kept, seq_key: seq}, timeout=None)
+        held = cache.get(key) or []
+        if cache.get(newest_key) != first - 1:
+            held = []
+        kept = (list(reversed(trades)) + held)[:RECENT_TRADES]
+        cache.set_many({key: kept, seq_key: seq, newest_key: last}, timeout=None)
         return True
 
 
@@ -196,5 +238,8 @@ def publish_on_commit(*, symbol: str, seq: int, book, spec: SymbolSpec, trades) 
                 trades_push(symbol, seq, public)
         except Exception:  # noqa: BLE001 - the cache being down is degraded service
             _failed("publish")
+        if settings.REDIS_URL and time.monotonic() < _down_until[0]:
+            # Redis failed (now or just before): this snapshot is not there.
+            _unpublished.add(symbol)
 
     transaction.on_commit(publish)

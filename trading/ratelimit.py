@@ -13,6 +13,7 @@ from django.core.cache import cache
 
 from exchange import errors
 from exchange.errors import ExchangeError
+from trading import market_cache
 
 logger = logging.getLogger(__name__)
 
@@ -24,9 +25,10 @@ def _count(keys: list[tuple[str, int, int]]) -> list[int] | None:
     with the cache down."""
     try:
         if settings.REDIS_URL:
-            from django_redis import get_redis_connection
-
-            pipe = get_redis_connection("default").pipeline(transaction=False)
+            client = market_cache.redis_client()
+            if client is None:
+                return None
+            pipe = client.pipeline(transaction=False)
             for key, amount, ttl in keys:
                 pipe.incrby(key, amount)
                 pipe.expire(key, ttl, nx=True)
@@ -38,7 +40,7 @@ def _count(keys: list[tuple[str, int, int]]) -> list[int] | None:
             totals.append(cache.incr(key, amount))
         return totals
     except Exception:  # noqa: BLE001 - the cache being down is degraded service
-        logger.warning("rate-limit counters unavailable", exc_info=True)
+        market_cache.redis_failed("rate limits")
         return None
 
 
@@ -110,11 +112,11 @@ def order_counts(*, user_id: int) -> tuple[int, int]:
         key, _ = _key("o", str(user_id), window, now)
         try:
             if settings.REDIS_URL:
-                from django_redis import get_redis_connection
-
-                values.append(int(get_redis_connection("default").get(key) or 0))
+                client = market_cache.redis_client()
+                values.append(int(client.get(key) or 0) if client else 0)
             else:
                 values.append(int(cache.get(key) or 0))
         except Exception:  # noqa: BLE001 - the cache being down is degraded service
+            market_cache.redis_failed("rate limits")
             values.append(0)
     return values[0], values[1]

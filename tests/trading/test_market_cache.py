@@ -77,3 +77,24 @@ def test_with_redis_down_orders_and_reads_still_work(symbols):
         assert traded.order.status == "FILLED"
     market_cache.breaker_reset()
     assert selectors.depth_get(symbol="BTCUSDT", limit=5)["asks"] == []
+
+
+def test_a_lost_push_restarts_the_recent_trades_list_instead_of_leaving_a_hole(db):
+    assert market_cache.trades_push("X", 1, [{"id": 1}, {"id": 2}])
+    # The push of trade 3 is lost (Redis down, or a worker died after its commit).
+    assert market_cache.trades_push("X", 3, [{"id": 4}])
+    assert market_cache.trades_recent("X", 1) == [{"id": 4}]
+    assert market_cache.trades_recent("X", 2) is None  # the database answers
+    assert market_cache.trades_push("X", 4, [{"id": 5}])
+    assert market_cache.trades_recent("X", 2) == [{"id": 4}, {"id": 5}]
+
+
+@pytest.mark.skipif(not settings.REDIS_URL, reason="needs Redis: set REDIS_URL")
+def test_what_could_not_be_published_during_an_outage_is_dropped_after_it(db):
+    assert market_cache.store_if_newer("depth", "Y", 1, {"bids": [], "asks": []})
+    market_cache.redis_failed("test")
+    market_cache._unpublished.add("Y")
+    assert market_cache.load("depth", "Y") is None  # breaker open: database
+    market_cache._down_until[0] = 0  # the outage is over
+    assert market_cache.load("depth", "Y") is None  # dropped, not stale
+    assert not market_cache._unpublished

@@ -342,17 +342,13 @@ class OrderBook:
         level[0] -= lots
         level[1] = count
         queue = level[2]
-        if queue[-1] is entry:
+        # Only the newest order can be the tail; asking first spares reading the
+        # queue's tail, which is cold in a deep book. Anything else becomes a
+        # tombstone rather than paying a cold read of the head to check for it.
+        if order_id == level[8] and queue[-1] is entry:
             queue.pop()
             return lots
         head = level[6]
-        if queue[head] is entry:
-            head += 1
-            if head > _HEAD_SLACK and head + head > len(queue):
-                del queue[:head]
-                head = 0
-            level[6] = head
-            return lots
         dead = level[4] + 1
         if dead > _DEAD_SLACK and dead > count:
             get = index.get

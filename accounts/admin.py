@@ -74,6 +74,11 @@ class UserAdmin(BaseUserAdmin):
     list_display = ["username", "email", "is_active", "is_staff", "date_joined"]
     show_full_result_count = False
 
+    def get_readonly_fields(self, request, obj=None):
+        # Deactivating must revoke keys and cancel orders: the "disable" action does
+        # it through the services; a bare checkbox would leave cached keys working.
+        return [*super().get_readonly_fields(request, obj), "is_active"] if obj else []
+
 
 @admin.register(Asset)
 class AssetAdmin(admin.ModelAdmin):

@@ -50,3 +50,7 @@ DB_RETRIES = Counter(
     "Transactions retried after a deadlock or serialization failure.",
     ["operation"],
 )
+RATE_LIMIT_FAIL_OPEN = Counter(
+    "exchange_rate_limit_fail_open_total",
+    "Requests let through unlimited because Redis was unreachable.",
+)

@@ -35,6 +35,11 @@ class RequestContextMiddleware:
             response = self.get_response(request)
             elapsed = time.perf_counter() - started
             response["X-Request-ID"] = request_id
+            if request.path.startswith("/api/") and not response.has_header(
+                "Cache-Control"
+            ):
+                # Account answers must never sit in a shared cache.
+                response["Cache-Control"] = "no-store"
             match = getattr(request, "resolver_match", None)
             route = match.route if match is not None else "unmatched"
             REQUEST_SECONDS.labels(

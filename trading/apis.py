@@ -182,6 +182,11 @@ class ExchangeInfoApi(BinanceApi):
     )
     def get(self, request):
         symbol = self.params.symbol(required=False)
+        if symbol and "symbols" in self.params:
+            raise ExchangeError(
+                errors.OPTIONAL_PARAMS_BAD_COMBO,
+                "Combination of optional parameters invalid.",
+            )
         symbols = [symbol] if symbol else self.params.symbols_list()
         rows = selectors.symbols_list(symbols)
         from accounts.services import asset_decimals

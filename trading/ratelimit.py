@@ -5,17 +5,20 @@ degraded service, not an outage."""
 
 from __future__ import annotations
 
-import logging
 import time
 
 from django.conf import settings
 from django.core.cache import cache
+from redis.exceptions import RedisError
 
 from exchange import errors
 from exchange.errors import ExchangeError
+from exchange.metrics import RATE_LIMIT_FAIL_OPEN
 from trading import market_cache
 
-logger = logging.getLogger(__name__)
+# Only an unreachable Redis lets requests through unlimited; a bug must not.
+REDIS_DOWN = (RedisError, ConnectionError, TimeoutError, OSError)
+
 
 _WINDOWS = {"1m": 60, "10s": 10, "1d": 86400}
 
@@ -39,7 +42,7 @@ def _count(keys: list[tuple[str, int, int]]) -> list[int] | None:
             cache.add(key, 0, ttl)
             totals.append(cache.incr(key, amount))
         return totals
-    except Exception:  # noqa: BLE001 - the cache being down is degraded service
+    except REDIS_DOWN:
         market_cache.redis_failed("rate limits")
         return None
 
@@ -71,6 +74,7 @@ def rate_limit_check(*, ip: str, weight: int, user_id: int | None, order: bool) 
             order_waits.append(wait)
     totals = _count(keys)
     if totals is None:
+        RATE_LIMIT_FAIL_OPEN.inc()
         return {}
     headers = {"X-MBX-USED-WEIGHT-1M": str(totals[0])}
     if order and user_id is not None:
@@ -116,7 +120,7 @@ def order_counts(*, user_id: int) -> tuple[int, int]:
                 values.append(int(client.get(key) or 0) if client else 0)
             else:
                 values.append(int(cache.get(key) or 0))
-        except Exception:  # noqa: BLE001 - the cache being down is degraded service
+        except REDIS_DOWN:
             market_cache.redis_failed("rate limits")
             values.append(0)
     return values[0], values[1]

@@ -377,10 +377,16 @@ def _match_and_persist(
     MATCH_SECONDS.labels(row.symbol).observe(time.perf_counter() - started)
     if result.status == engine.REJECTED:
         # The engine refused without touching the book.
-        raise ExchangeError(
-            errors.NEW_ORDER_REJECTED,
-            "Order would immediately match and take.",
-            reason="would_take",
+        if result.reject_reason == engine.WOULD_TAKE:
+            raise ExchangeError(
+                errors.NEW_ORDER_REJECTED,
+                "Order would immediately match and take.",
+                reason="would_take",
+            )
+        raise filter_failure(
+            "PRICE_FILTER"
+            if result.reject_reason == engine.INVALID_PRICE
+            else "LOT_SIZE"
         )
     # From here the book holds changes that are real only if this transaction
     # commits: until then (and for ever, if it rolls back) the slot counts as stale.

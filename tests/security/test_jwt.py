@@ -130,12 +130,6 @@ def test_a_logged_out_refresh_token_cannot_refresh(alice):
     assert again.status == 401 and again.body["code"] == -1002
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="SIMPLE_JWT CHECK_REVOKE_TOKEN is off: a password change blacklists the "
-    "refresh tokens but access tokens live on until they expire (15 minutes by "
-    "default); docs/security.md, findings",
-)
 def test_an_access_token_dies_with_a_password_change(alice, access):
     from tests.factories import PASSWORD
 

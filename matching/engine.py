@@ -25,7 +25,9 @@ Layout, chosen for CPython speed rather than elegance:
   cancelled orders still in the live part (tombstones: a queued tuple is live
   exactly when the index maps its id to that same tuple), which matching skips,
   checking liveness only while ``dead`` is non-zero, and which are purged once
-  they outnumber the live ones;
+  they are twice the live ones (a purge costs a cold look-up per queued order:
+  at twice rather than at par, 1.5 look-ups per tombstone instead of 2, for at
+  most half again as many queued entries);
 * each side keeps its levels in a dict by key (``price`` for asks, ``-price`` for
   bids, so the best level has the smallest key on both sides) and the keys in a
   binary heap. A level emptied away from the top of the heap leaves its key behind
@@ -350,7 +352,7 @@ class OrderBook:
             return lots
         head = level[6]
         dead = level[4] + 1
-        if dead > _DEAD_SLACK and dead > count:
+        if dead > _DEAD_SLACK and dead > count + count:
             get = index.get
             level[2] = [e for e in islice(queue, head, None) if get(e[1]) is e]
             level[4] = level[6] = 0

@@ -11,6 +11,7 @@ def _fresh_process_state():
 
     from accounts.services import process_caches_clear
     from trading.market_cache import breaker_reset
+    from trading.selectors import spec_cache_clear
 
     if hasattr(cache, "delete_pattern"):
         cache.delete_pattern("*")
@@ -18,5 +19,6 @@ def _fresh_process_state():
         cache.clear()
     process_caches_clear()
     breaker_reset()
+    spec_cache_clear()
     yield
     process_caches_clear()

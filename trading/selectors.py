@@ -7,6 +7,7 @@ replica when one is configured.
 
 from __future__ import annotations
 
+import time
 from collections import defaultdict
 from decimal import Decimal
 
@@ -33,15 +34,27 @@ def symbol_get(symbol: str) -> Symbol:
     return row
 
 
+_specs: dict[str, tuple[float, SymbolSpec]] = {}
+SPEC_SECONDS = 1.0
+
+
 def symbol_spec_get(symbol: str) -> SymbolSpec:
-    """The symbol's rules, cached for a second (filters rarely change; status is
-    re-read under the pair lock by every order)."""
-    key = f"spec:{symbol}"
-    spec = cache.get(key)
-    if spec is None:
-        spec = symbol_spec(symbol_get(symbol))
-        cache.set(key, spec, 1)
+    """The symbol's rules for reads, kept in this process for a second (filters
+    rarely change, and every order re-reads them under the pair lock). An unknown
+    symbol is -1121 and is not remembered."""
+    now = time.monotonic()
+    held = _specs.get(symbol)
+    if held is not None and now - held[0] < SPEC_SECONDS:
+        return held[1]
+    spec = symbol_spec(symbol_get(symbol))
+    if len(_specs) > 10_000:
+        _specs.clear()
+    _specs[symbol] = (now, spec)
     return spec
+
+
+def spec_cache_clear() -> None:
+    _specs.clear()
 
 
 def symbols_list(symbols: list[str] | None = None) -> list[Symbol]:

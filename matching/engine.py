@@ -328,7 +328,7 @@ class OrderBook:
         lots = entry[0]
         count = level[1] - 1
         if not count:
-            # _drop_level inlined: most cancels in a thin book empty their level.
+            # The level goes with it (inline: most cancels in a thin book do this).
             del levels[key]
             heap = side.heap
             if heap[0] == key:

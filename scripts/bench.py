@@ -78,6 +78,7 @@ def run_step(rate: int, args, host: str) -> dict:
     }
     server_before = cpu_seconds(("gunicorn", "postgres", "redis-server"))
     started = time.time()
+    children_before = os.times()
     locust = subprocess.run(  # noqa: S603 - fixed argv
         [
             str(VENV / "locust"),
@@ -105,6 +106,10 @@ def run_step(rate: int, args, host: str) -> dict:
     )
     wall = time.time() - started
     server_cpu = cpu_seconds(("gunicorn", "postgres", "redis-server")) - server_before
+    children = os.times()
+    locust_cpu = (children.children_user - children_before.children_user) + (
+        children.children_system - children_before.children_system
+    )
     rows = list(csv.DictReader(open(f"{out}_stats.csv")))  # noqa: SIM115
     total = next(r for r in rows if r["Name"] == "Aggregated")
     requests = int(total["Request Count"])
@@ -118,6 +123,7 @@ def run_step(rate: int, args, host: str) -> dict:
         "failures": failures,
         "requests": requests,
         "server_cpu": round(server_cpu / wall, 2),
+        "locust_cpu": round(locust_cpu / wall, 2),
         "locust_rc": locust.returncode,
         "stderr": locust.stderr[-2000:],
     }
@@ -126,13 +132,14 @@ def run_step(rate: int, args, host: str) -> dict:
 def table(results: list[dict]) -> str:
     lines = [
         "| target req/s | achieved req/s | p50 ms | p95 ms | p99 ms | failures | "
-        "server CPU (cores) |",
-        "| ---: | ---: | ---: | ---: | ---: | ---: | ---: |",
+        "server CPU (cores) | locust CPU (cores) |",
+        "| ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |",
     ]
     for r in results:
         lines.append(
             f"| {r['target']} | {r['achieved']} | {r['p50']:.0f} | {r['p95']:.0f} | "
-            f"{r['p99']:.0f} | {r['failures']} | {r['server_cpu']} |"
+            f"{r['p99']:.0f} | {r['failures']} | {r['server_cpu']} | "
+            f"{r['locust_cpu']} |"
         )
     return "\n".join(lines)
 

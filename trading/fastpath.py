@@ -139,6 +139,14 @@ INSERT INTO trading_trade (symbol_id, trade_id, price, qty, quote_qty, time, buy
 VALUES (%s, %s::bigint, %s, %s, %s, %s::bigint, %s::bigint, %s::bigint, %s::bigint,
     %s::bigint, %s, %s, %s)
 """
+ORDERS_CANCEL = """
+UPDATE trading_order SET status = 'CANCELED', update_time = %s::bigint,
+    seq = %s::bigint
+WHERE symbol_id = %s AND order_id = %s::bigint
+"""
+SYMBOL_SEQ = """
+UPDATE trading_symbol SET book_seq = %s::bigint WHERE symbol = %s
+"""
 SYMBOL_ADVANCE = """
 UPDATE trading_symbol SET book_seq = %s::bigint, last_order_id = %s::bigint,
     last_trade_id = %s::bigint
@@ -159,21 +167,24 @@ class Batch:
         if rows:
             self.ops.append((sql, rows))
 
-    def execute(self) -> int:
-        """Send everything and wait once; returns the new order's id (the first
-        statement must be :meth:`order_insert`)."""
+    def execute(self) -> int | None:
+        """Send everything and wait once; returns the new order's id when the batch
+        has :meth:`order_insert`, else None."""
         raw = _raw()
         with (
             connection.wrap_database_errors,
-            raw.cursor() as first,
-            raw.cursor() as rest,
+            psycopg.Cursor(raw) as first,
+            psycopg.Cursor(raw) as rest,
         ):
+            returning = None
             with raw.pipeline():
-                (sql, rows), *others = self.ops
-                first.execute(sql, rows[0], prepare=True)
-                for sql, rows in others:
-                    rest.executemany(sql, rows)
-            (order_id,) = first.fetchone()
+                for sql, rows in self.ops:
+                    if sql is ORDER_INSERT:
+                        first.execute(sql, rows[0], prepare=True)
+                        returning = first
+                    else:
+                        rest.executemany(sql, rows)
+            order_id = returning.fetchone()[0] if returning is not None else None
         funds.balance_rows_created(self.new_rows)
         return order_id
 
@@ -275,6 +286,16 @@ class Batch:
                 for t in trades
             ],
         )
+
+    def orders_cancel(
+        self, symbol: str, order_ids: list[int], now: int, seq: int
+    ) -> None:
+        self.add(
+            ORDERS_CANCEL, [(now, seq, symbol, order_id) for order_id in order_ids]
+        )
+
+    def symbol_seq(self, symbol: str, seq: int) -> None:
+        self.add(SYMBOL_SEQ, [(seq, symbol)])
 
     def klines(self, symbol: str, candle) -> None:
         from trading.klines import KLINE_UPSERT, kline_rows

@@ -704,8 +704,8 @@ def order_cancel(
     is PARTIALLY_FILLED).
     """
     with pair_locked(symbol) as slot, transaction.atomic():
-        row = symbol_lock(symbol)
-        spec = symbol_spec(row)
+        row = _lock_for_cancel(symbol)
+        spec = symbol_spec_cached(row)
         order = order_find(
             user_id=user_id,
             symbol=symbol,
@@ -728,8 +728,8 @@ def order_cancel(
 def order_cancel_all(*, user_id: int, symbol: str) -> list[Order]:
     """Cancel every open order of the user on the symbol; returns them, cancelled."""
     with pair_locked(symbol) as slot, transaction.atomic():
-        row = symbol_lock(symbol)
-        spec = symbol_spec(row)
+        row = _lock_for_cancel(symbol)
+        spec = symbol_spec_cached(row)
         orders = list(
             Order.objects.filter(
                 symbol_id=symbol, user_id=user_id, status__in=OPEN_STATUSES
@@ -738,6 +738,18 @@ def order_cancel_all(*, user_id: int, symbol: str) -> list[Order]:
         if orders:
             _cancel_orders(row, spec, slot, orders)
         return orders
+
+
+def _lock_for_cancel(symbol: str):
+    """The symbol row, locked (one prepared statement on PostgreSQL)."""
+    if connection.vendor == "postgresql":
+        row = fastpath.symbol_lock_for_order(
+            symbol=symbol, user_id=0, client_order_id=""
+        )
+        if row is None:
+            raise bad_symbol()
+        return row
+    return symbol_lock(symbol)
 
 
 def order_find(
@@ -784,11 +796,20 @@ def _cancel_orders(row: Symbol, spec: SymbolSpec, slot: BookSlot, orders: list[O
         order.status = Order.Status.CANCELED
         order.update_time = now
         order.seq = seq
-    funds.balance_changes_apply(changes=changes)
-    Order.objects.filter(
-        symbol_id=row.symbol, order_id__in=[order.order_id for order in orders]
-    ).update(status=Order.Status.CANCELED, update_time=now, seq=seq)
-    Symbol.objects.filter(symbol=row.symbol).update(book_seq=seq)
+    order_ids = [order.order_id for order in orders]
+    if connection.vendor == "postgresql":
+        batch = fastpath.Batch()
+        batch.balances(funds.changes_net(changes))
+        batch.ledger(changes)
+        batch.orders_cancel(row.symbol, order_ids, now, seq)
+        batch.symbol_seq(row.symbol, seq)
+        batch.execute()
+    else:
+        funds.balance_changes_apply(changes=changes)
+        Order.objects.filter(symbol_id=row.symbol, order_id__in=order_ids).update(
+            status=Order.Status.CANCELED, update_time=now, seq=seq
+        )
+        Symbol.objects.filter(symbol=row.symbol).update(book_seq=seq)
     market_cache.publish_on_commit(
         symbol=row.symbol, seq=seq, book=book, spec=spec, trades=[]
     )

@@ -165,6 +165,7 @@ def main() -> int:
     host = f"http://127.0.0.1:{args.port}"
 
     server = None
+    (ROOT / "var").mkdir(exist_ok=True)
     if not args.no_serve:
         # Every simulated trader connects from 127.0.0.1, so the per-IP weight limit
         # (and the per-account order limits) are raised for the run; they are still

@@ -119,11 +119,15 @@ TEMPLATES = [
 DATABASE_URL = env_str("DATABASE_URL")
 REPLICA_DATABASE_URL = env_str("REPLICA_DATABASE_URL")
 CONN_MAX_AGE = env_int("CONN_MAX_AGE", 300)
+# A health check is a `SELECT 1` round trip at the start of every request. Without
+# it, a connection that died (a database restart) fails one request with a 503
+# -1001, and Django drops it at the end of that request; the next one reconnects.
+CONN_HEALTH_CHECKS = env_bool("CONN_HEALTH_CHECKS", False)
 
 
 def _database(url: str) -> dict:
     config = dj_database_url.parse(
-        url, conn_max_age=CONN_MAX_AGE, conn_health_checks=True
+        url, conn_max_age=CONN_MAX_AGE, conn_health_checks=CONN_HEALTH_CHECKS
     )
     if config["ENGINE"] == "django.db.backends.postgresql":
         config.setdefault("OPTIONS", {})
@@ -253,6 +257,9 @@ SIGNED_REQUEST = {
     # Binance refuses a timestamp more than 1 s ahead of the server clock.
     "max_clock_ahead_ms": 1000,
     "key_cache_seconds": env_int("API_KEY_CACHE_SECONDS", 30),
+    # A revoked key (or a disabled user's) is refused at once by the process that
+    # revoked it and within this many seconds by every other (0: at once).
+    "key_local_seconds": env_int("API_KEY_LOCAL_SECONDS", 1),
 }
 
 SPECTACULAR_SETTINGS = {

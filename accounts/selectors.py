@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+import time
 from dataclasses import asdict, dataclass
 
 from django.conf import settings
 from django.core.cache import cache
 
 from accounts.models import ApiKey, Balance
-from accounts.services import apikey_cache_key
+from accounts.services import apikey_cache_key, apikey_records
 
 
 @dataclass(frozen=True, slots=True)
@@ -26,8 +27,23 @@ class ApiKeyRecord:
 
 
 def apikey_lookup(*, key: str) -> ApiKeyRecord | None:
-    """The key's record, from the cache when it is there (short TTL, dropped on
-    revoke), else from the database. None for an unknown key."""
+    """The key's record: from this process's memory for up to
+    ``key_local_seconds``, else from the cache (dropped on revoke), else from the
+    database. None for an unknown key."""
+    now = time.monotonic()
+    remembered = apikey_records.get(key)
+    if remembered is not None and remembered[0] > now:
+        return remembered[1]
+    record = _apikey_lookup_shared(key)
+    seconds = settings.SIGNED_REQUEST["key_local_seconds"]
+    if seconds > 0:
+        if len(apikey_records) >= 10_000:
+            apikey_records.clear()
+        apikey_records[key] = (now + seconds, record)
+    return record
+
+
+def _apikey_lookup_shared(key: str) -> ApiKeyRecord | None:
     cache_key = apikey_cache_key(key)
     cached = cache.get(cache_key)
     if cached is not None:

@@ -54,6 +54,7 @@ def process_caches_clear() -> None:
     _asset_decimals.clear()
     _fee_account_id.clear()
     _known_rows.clear()
+    apikey_records.clear()
 
 
 def fee_account_id() -> int:
@@ -423,7 +424,15 @@ def apikey_revoke(*, user_id: int, key_id: int) -> ApiKey:
     return key
 
 
+# Key records as this process last read them: key -> (expires, record or None).
+# Kept for SIGNED_REQUEST["key_local_seconds"], so that a key sending many requests
+# a second costs no cache round trip on most of them; a revoke here drops the entry
+# at once, other processes let it go within that time.
+apikey_records: dict[str, tuple[float, object]] = {}
+
+
 def apikey_cache_invalidate(key: str) -> None:
+    apikey_records.pop(key, None)
     cache.delete(apikey_cache_key(key))
 
 

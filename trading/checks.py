@@ -52,14 +52,13 @@ def overfill_check() -> list[str]:
 
 def books_check() -> list[str]:
     """Every symbol's book, rebuilt from its open orders, is uncrossed and sound."""
-    from trading.services import _book_rows, symbol_spec
+    from trading.services import book_rows_open, symbol_spec
 
     problems = []
     for row in Symbol.objects.all():
         spec = symbol_spec(row)
         slot = BookSlot(row.symbol)
-        query = Order.objects.filter(symbol_id=row.symbol, status__in=OPEN_STATUSES)
-        slot.rebuild(_book_rows(query.order_by("order_id"), spec), row.book_seq)
+        slot.rebuild(book_rows_open(row.symbol, spec), row.book_seq)
         try:
             slot.book.check_invariants()
         except AssertionError as exc:

@@ -46,9 +46,65 @@ FOR UPDATE OF s
 """
 
 
+# Book sync: the rows of the symbol that changed after the process's seq.
+SYNC_SQL = """
+SELECT order_id, user_id, side, price, orig_qty, executed_qty, status
+FROM trading_order WHERE symbol_id = %s AND seq > %s::bigint
+"""
+
+
+def _order_fields():
+    from trading.models import Order
+
+    return Order._meta.concrete_fields
+
+
+_ORDER_ATTNAMES = [f.attname for f in _order_fields()]
+
+
+def _order_select(where: str) -> str:
+    columns = ", ".join(f.column for f in _order_fields())
+    return f"SELECT {columns} FROM trading_order WHERE {where}"
+
+
+ORDER_BY_ID = _order_select(
+    "symbol_id = %s AND user_id = %s::bigint AND order_id = %s::bigint"
+)
+ORDER_BY_CLIENT_ID = _order_select(
+    "symbol_id = %s AND user_id = %s::bigint AND client_order_id = %s "
+    "ORDER BY order_id DESC LIMIT 1"
+)
+
+
+def order_find_statement(
+    symbol: str, user_id: int, order_id: int | None, client_order_id: str | None
+) -> tuple[str, tuple]:
+    """The statement that selects the user's order by id (else by client id, the
+    newest with it), for :func:`symbol_lock_for_order`."""
+    if order_id is not None:
+        return ORDER_BY_ID, (symbol, user_id, order_id)
+    return ORDER_BY_CLIENT_ID, (symbol, user_id, client_order_id)
+
+
+def order_from_row(row: tuple | None, client_order_id: str | None):
+    """The Order a find statement selected; None if there was none, or if it was
+    found by id and ``client_order_id`` is given and differs (Binance: with both,
+    the order must match both)."""
+    from trading.models import Order
+
+    if row is None:
+        return None
+    order = Order.from_db("default", _ORDER_ATTNAMES, row)
+    if client_order_id not in (None, order.client_order_id):
+        return None
+    return order
+
+
 @dataclass(slots=True)
 class LockedSymbol:
-    """The symbol row as read under its lock, with the order's pre-checks."""
+    """The symbol row as read under its lock, with the order's pre-checks, the
+    book rows that changed after the process's seq and the order a cancel is
+    about, when they were asked for."""
 
     symbol: str
     status: str
@@ -73,6 +129,8 @@ class LockedSymbol:
     duplicate: bool = False
     free_base: Decimal | None = None
     free_quote: Decimal | None = None
+    changes: list[tuple] | None = None
+    order: tuple | None = None
 
 
 def _raw():
@@ -85,20 +143,44 @@ def _raw():
 
 
 def symbol_lock_for_order(
-    *, symbol: str, user_id: int, client_order_id: str
+    *,
+    symbol: str,
+    user_id: int,
+    client_order_id: str,
+    since_seq: int | None = None,
+    find: tuple[str, tuple] | None = None,
 ) -> LockedSymbol | None:
     """Lock the symbol row and read what placing an order needs, in one round
-    trip. Caller is inside ``atomic()``."""
-    with connection.wrap_database_errors, psycopg.Cursor(_raw()) as cursor:
-        cursor.execute(
-            LOCK_SQL,
-            {"symbol": symbol, "user": user_id, "client_id": client_order_id},
-            prepare=True,
-        )
-        row = cursor.fetchone()
-    if row is None:
-        return None
-    return LockedSymbol(symbol, *row)
+    trip. With ``since_seq``, the book rows changed after it come back too; with
+    ``find`` (a statement and its parameters), the order it selects. They are
+    separate statements in the same pipeline, run after the lock is granted, so
+    they see every change committed before it. Caller is inside ``atomic()``."""
+    raw = _raw()
+    with (
+        connection.wrap_database_errors,
+        psycopg.Cursor(raw) as lock,
+        psycopg.Cursor(raw) as sync,
+        psycopg.Cursor(raw) as found,
+    ):
+        params = {"symbol": symbol, "user": user_id, "client_id": client_order_id}
+        if since_seq is None and find is None:
+            lock.execute(LOCK_SQL, params, prepare=True)
+        else:
+            with raw.pipeline():
+                lock.execute(LOCK_SQL, params, prepare=True)
+                if since_seq is not None:
+                    sync.execute(SYNC_SQL, (symbol, since_seq), prepare=True)
+                if find is not None:
+                    found.execute(find[0], find[1], prepare=True)
+        row = lock.fetchone()
+        if row is None:
+            return None
+        locked = LockedSymbol(symbol, *row)
+        if since_seq is not None:
+            locked.changes = sync.fetchall()
+        if find is not None:
+            locked.order = found.fetchone()
+    return locked
 
 
 ORDER_INSERT = """

@@ -185,27 +185,45 @@ def symbol_lock(symbol: str, **annotations) -> Symbol:
     return row
 
 
-def book_sync(slot: BookSlot, row: Symbol, spec: SymbolSpec) -> engine.OrderBook:
-    """Bring the process's book up to ``row.book_seq``. Caller holds both locks."""
+_BOOK_FIELDS = (
+    "order_id",
+    "user_id",
+    "side",
+    "price",
+    "orig_qty",
+    "executed_qty",
+    "status",
+)
+
+
+def book_sync(slot: BookSlot, row, spec: SymbolSpec) -> engine.OrderBook:
+    """Bring the process's book up to ``row.book_seq``. Caller holds both locks.
+
+    The rows changed after the slot's seq may have come with the lock
+    (``row.changes``, PostgreSQL); otherwise they are read here."""
     if not slot.stale and slot.seq == row.book_seq:
         return slot.book
     if slot.stale:
-        query = Order.objects.filter(symbol_id=row.symbol, status__in=OPEN_STATUSES)
-        applied = slot.rebuild(
-            _book_rows(query.order_by("order_id"), spec), row.book_seq
-        )
+        applied = slot.rebuild(book_rows_open(row.symbol, spec), row.book_seq)
     else:
-        query = Order.objects.filter(symbol_id=row.symbol, seq__gt=slot.seq)
-        applied = slot.apply(_book_rows(query, spec), row.book_seq)
+        rows = getattr(row, "changes", None)
+        if rows is None:
+            query = Order.objects.filter(symbol_id=row.symbol, seq__gt=slot.seq)
+            rows = query.values_list(*_BOOK_FIELDS)
+        applied = slot.apply(_book_rows(rows, spec), row.book_seq)
     BOOK_SYNC_ROWS.labels(row.symbol).observe(applied)
     return slot.book
 
 
-def _book_rows(query, spec: SymbolSpec):
+def book_rows_open(symbol: str, spec: SymbolSpec):
+    """Every open order of the symbol as the book takes it, in arrival order."""
+    query = Order.objects.filter(symbol_id=symbol, status__in=OPEN_STATUSES)
+    return _book_rows(query.order_by("order_id").values_list(*_BOOK_FIELDS), spec)
+
+
+def _book_rows(rows, spec: SymbolSpec):
     tick, step = spec.tick_size, spec.step_size
-    for order_id, user_id, side, price, orig, executed, status in query.values_list(
-        "order_id", "user_id", "side", "price", "orig_qty", "executed_qty", "status"
-    ):
+    for order_id, user_id, side, price, orig, executed, status in rows:
         yield (
             order_id,
             user_id,
@@ -268,12 +286,16 @@ def _order_checks(request: OrderRequest, spec: SymbolSpec) -> tuple[int, int, in
 
 
 def _lock_for_order(
-    symbol: str, user_id: int, client_order_id: str
+    symbol: str, user_id: int, client_order_id: str, slot: BookSlot
 ) -> fastpath.LockedSymbol:
-    """Lock the symbol row and read the order's pre-checks in one round trip."""
+    """Lock the symbol row and read the order's pre-checks (and, on PostgreSQL, the
+    book's changes) in one round trip."""
     if connection.vendor == "postgresql":
         row = fastpath.symbol_lock_for_order(
-            symbol=symbol, user_id=user_id, client_order_id=client_order_id
+            symbol=symbol,
+            user_id=user_id,
+            client_order_id=client_order_id,
+            since_seq=None if slot.stale else slot.seq,
         )
         if row is None:
             raise bad_symbol()
@@ -302,7 +324,11 @@ def _lock_for_order(
         ),
     )
     return fastpath.LockedSymbol(
-        **{f: getattr(row, f) for f in fastpath.LockedSymbol.__slots__}
+        **{
+            f: getattr(row, f)
+            for f in fastpath.LockedSymbol.__slots__
+            if hasattr(row, f)
+        }
     )
 
 
@@ -315,7 +341,7 @@ def _order_place(user_id: int, request: OrderRequest) -> Placement:
     buying = request.side == "BUY"
     client_order_id = request.new_client_order_id or client_order_id_new()
     with pair_locked(request.symbol) as slot, transaction.atomic():
-        row = _lock_for_order(request.symbol, user_id, client_order_id)
+        row = _lock_for_order(request.symbol, user_id, client_order_id, slot)
         if row.status != Symbol.Status.TRADING:
             raise ExchangeError(
                 errors.NEW_ORDER_REJECTED, "Market is closed.", reason="market_closed"
@@ -704,14 +730,24 @@ def order_cancel(
     is PARTIALLY_FILLED).
     """
     with pair_locked(symbol) as slot, transaction.atomic():
-        row = _lock_for_cancel(symbol)
+        if connection.vendor == "postgresql":
+            row = _lock_for_cancel(
+                symbol,
+                slot,
+                find=fastpath.order_find_statement(
+                    symbol, user_id, order_id, orig_client_order_id
+                ),
+            )
+            order = fastpath.order_from_row(row.order, orig_client_order_id)
+        else:
+            row = _lock_for_cancel(symbol, slot)
+            order = order_find(
+                user_id=user_id,
+                symbol=symbol,
+                order_id=order_id,
+                orig_client_order_id=orig_client_order_id,
+            )
         spec = symbol_spec_cached(row)
-        order = order_find(
-            user_id=user_id,
-            symbol=symbol,
-            order_id=order_id,
-            orig_client_order_id=orig_client_order_id,
-        )
         if order is None or not order.is_open:
             raise unknown_order()
         if only_status is not None and order.status != only_status:
@@ -728,7 +764,7 @@ def order_cancel(
 def order_cancel_all(*, user_id: int, symbol: str) -> list[Order]:
     """Cancel every open order of the user on the symbol; returns them, cancelled."""
     with pair_locked(symbol) as slot, transaction.atomic():
-        row = _lock_for_cancel(symbol)
+        row = _lock_for_cancel(symbol, slot)
         spec = symbol_spec_cached(row)
         orders = list(
             Order.objects.filter(
@@ -740,11 +776,16 @@ def order_cancel_all(*, user_id: int, symbol: str) -> list[Order]:
         return orders
 
 
-def _lock_for_cancel(symbol: str):
-    """The symbol row, locked (one prepared statement on PostgreSQL)."""
+def _lock_for_cancel(symbol: str, slot: BookSlot, find=None):
+    """The symbol row, locked; on PostgreSQL with the book's changes and the order
+    ``find`` selects, in one round trip."""
     if connection.vendor == "postgresql":
         row = fastpath.symbol_lock_for_order(
-            symbol=symbol, user_id=0, client_order_id=""
+            symbol=symbol,
+            user_id=0,
+            client_order_id="",
+            since_seq=None if slot.stale else slot.seq,
+            find=find,
         )
         if row is None:
             raise bad_symbol()

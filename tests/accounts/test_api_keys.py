@@ -231,3 +231,30 @@ def test_a_key_cannot_manage_keys(api):
         HTTP_X_MBX_APIKEY=key.key,
     )
     assert response.status_code == 401
+
+
+def test_other_processes_drop_a_revoked_key_within_key_local_seconds(settings):
+    """A key record is remembered in process memory for ``key_local_seconds``; a
+    revoke made elsewhere (simulated: the row changes, this process's memory is
+    not told) is seen once that time has passed."""
+    user, key, secret = make_key()
+    assert signed_post(key.key, secret, {"timestamp": now_ms()}).status_code == 200
+    ApiKey.objects.filter(id=key.id).update(revoked_at="2026-01-01T00:00:00Z")
+    services.cache.delete(services.apikey_cache_key(key.key))
+    # Still remembered here: the revoke happened in "another process".
+    assert signed_post(key.key, secret, {"timestamp": now_ms()}).status_code == 200
+    expires, record = services.apikey_records[key.key]
+    services.apikey_records[key.key] = (time.monotonic() - 0.001, record)
+    revoked = signed_post(key.key, secret, {"timestamp": now_ms()})
+    assert revoked.status_code == 401 and revoked.data["code"] == -2015
+
+
+def test_with_key_local_seconds_zero_every_request_reads_the_shared_record(settings):
+    settings.SIGNED_REQUEST = {**settings.SIGNED_REQUEST, "key_local_seconds": 0}
+    user, key, secret = make_key()
+    assert signed_post(key.key, secret, {"timestamp": now_ms()}).status_code == 200
+    assert key.key not in services.apikey_records
+    ApiKey.objects.filter(id=key.id).update(revoked_at="2026-01-01T00:00:00Z")
+    services.cache.delete(services.apikey_cache_key(key.key))
+    revoked = signed_post(key.key, secret, {"timestamp": now_ms()})
+    assert revoked.status_code == 401 and revoked.data["code"] == -2015

@@ -1,9 +1,8 @@
 """gunicorn settings, from the environment. The same file serves `make serve-prod`
 and the container image, so what is benchmarked is what ships.
 
-gthread with one thread per worker and one worker per core measured best: more
-threads contend for the GIL while a pair lock is held, more workers than cores do
-not help (docs/performance.md).
+gthread with one thread per worker and one worker per core: more workers or
+threads measured no better, within the spread between runs (docs/performance.md).
 """
 
 import os

@@ -19,7 +19,7 @@ import time
 from collections import deque
 from urllib.parse import urlencode
 
-from locust import FastHttpUser, constant_throughput, task
+from locust import FastHttpUser, task
 
 KEYS = json.load(open(os.environ.get("BENCH_KEYS", "var/bench-keys.json")))  # noqa: SIM115
 USERS = int(os.environ.get("BENCH_USERS", "50"))
@@ -34,12 +34,35 @@ SYMBOLS = {
 _key_cycle = itertools.cycle(KEYS)
 
 
+def paced(per_second: float):
+    """A steady rate per user, each user on its own random phase.
+
+    locust's ``constant_throughput`` keeps each user to a fixed schedule counted
+    from the moment the user object was made; all of them are made together, so
+    the whole population fires in the same millisecond every period, a herd no
+    set of independent bots produces, and each request then queues behind the
+    other users'. Here each user's schedule starts at a random point of its first
+    period, then keeps to the period; a user that falls behind starts its next
+    request at once instead of bursting to catch up.
+    """
+    period = 1 / per_second
+
+    def wait(user) -> float:
+        now = time.perf_counter()
+        due = getattr(user, "next_due", None)
+        due = now + random.random() * period if due is None else max(due + period, now)
+        user.next_due = due
+        return due - now
+
+    return wait
+
+
 def price_text(mid: float, ticks: int, tick: str, places: int) -> str:
     return f"{mid + ticks * float(tick):.{places}f}"
 
 
 class Trader(FastHttpUser):
-    wait_time = constant_throughput(RATE / USERS)
+    wait_time = paced(RATE / USERS)
 
     def on_start(self):
         account = next(_key_cycle)

@@ -1,8 +1,11 @@
 """gunicorn settings, from the environment. The same file serves `make serve-prod`
 and the container image, so what is benchmarked is what ships.
 
-gthread with one thread per worker and one worker per core: more workers or
-threads measured no better, within the spread between runs (docs/performance.md).
+gthread with one thread per worker, one worker more than there are cores, and a
+listening socket per worker (docs/performance.md): each request spends part of
+its time waiting on PostgreSQL and Redis, which the extra worker fills; more
+threads per worker measured no better (the GIL, and a pair lock held across a
+thread switch).
 """
 
 import os
@@ -10,7 +13,7 @@ import shutil
 
 bind = f"{os.environ.get('BIND_HOST', '127.0.0.1')}:{os.environ.get('PORT', '8000')}"
 worker_class = "gthread"
-workers = int(os.environ.get("WEB_WORKERS") or os.cpu_count() or 2)
+workers = int(os.environ.get("WEB_WORKERS") or (os.cpu_count() or 1) + 1)
 threads = int(os.environ.get("WEB_THREADS") or 1)
 timeout = int(os.environ.get("WEB_TIMEOUT") or 30)
 graceful_timeout = int(os.environ.get("WEB_GRACEFUL_TIMEOUT") or 30)
@@ -20,6 +23,11 @@ worker_tmp_dir = "/dev/shm"  # noqa: S108 - memory-backed heartbeat files, by de
 accesslog = os.environ.get("WEB_ACCESS_LOG") or None
 errorlog = "-"
 loglevel = os.environ.get("LOG_LEVEL", "info").lower()
+# Each worker listens on its own socket and the kernel spreads new connections
+# over them. On one shared socket, whichever worker woke first took most of the
+# clients' keep-alive connections and kept them: under load one worker queued
+# while the others idled (docs/performance.md).
+reuse_port = os.environ.get("WEB_REUSE_PORT", "1") != "0"
 forwarded_allow_ips = os.environ.get("FORWARDED_ALLOW_IPS", "127.0.0.1")
 
 # Metrics from every worker are aggregated through files in this directory.

@@ -12,6 +12,7 @@ from decimal import Decimal
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework.exceptions import APIException
+from rest_framework.negotiation import BaseContentNegotiation
 from rest_framework.permissions import AllowAny
 from rest_framework.response import Response
 from rest_framework.views import APIView
@@ -44,9 +45,25 @@ SIGNED_PARAMS = [
 SYMBOL = _param("symbol", required=True)
 
 
+class JsonOnly(BaseContentNegotiation):
+    """Binance answers JSON whatever the Accept header says; skipping the media-type
+    matching also spares every request parsing that header."""
+
+    def select_parser(self, request, parsers):
+        content_type = request.content_type or ""
+        for parser in parsers:
+            if content_type.startswith(parser.media_type):
+                return parser
+        return None
+
+    def select_renderer(self, request, renderers, format_suffix=None):
+        return renderers[0], renderers[0].media_type
+
+
 class BinanceApi(APIView):
     """Public by default; counts request weight per IP."""
 
+    content_negotiation_class = JsonOnly
     authentication_classes: list = []
     permission_classes = [AllowAny]
     weight = 1

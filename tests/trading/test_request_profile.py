@@ -1,13 +1,17 @@
 """manage.py request_profile: the load test's mix through the whole stack."""
 
 import io
+import json
 import re
 
 import pytest
 from django.core.management import call_command
 from django.db import connection
 
+from accounts.models import User
 from accounts.reconcile import registered_checks
+from tests.trading.conftest import place
+from trading.models import OPEN_STATUSES, Order
 
 
 @pytest.mark.django_db(transaction=True)
@@ -26,3 +30,19 @@ def test_request_profile_runs_the_mix_and_reports_every_route(symbols):
         # The load-test traders hold 10^8 USDT: past SQLite's 15 significant digits.
         for name, check in registered_checks():
             assert check() == [], name
+
+
+@pytest.mark.django_db(transaction=True)
+def test_bench_setup_funds_keys_and_clears_what_an_earlier_run_left(symbols, tmp_path):
+    keys = tmp_path / "keys.json"
+    call_command("bench_setup", users=2, out=str(keys), stdout=io.StringIO())
+    assert len(json.loads(keys.read_text())) == 2
+    trader = User.objects.get(username="bench-0")
+    resting = place(trader, "BUY", "0.01", "50000").order
+    assert resting.status == "NEW"
+    call_command("bench_setup", users=2, out=str(keys), stdout=io.StringIO())
+    resting.refresh_from_db()
+    assert resting.status == "CANCELED"
+    assert not Order.objects.filter(user=trader, status__in=OPEN_STATUSES).exists()
+    for name, check in registered_checks():
+        assert check() == [], name

@@ -6,14 +6,17 @@ from django.core.management.base import BaseCommand, CommandError
 
 from accounts import services
 from accounts.models import User
+from trading import services as trading
+from trading.models import OPEN_STATUSES, Order
 
 FUNDS = {"BTC": Decimal(1000), "ETH": Decimal(10000), "USDT": Decimal(100_000_000)}
 
 
 class Command(BaseCommand):
     help = (
-        "Create (or top up) the load-test traders bench-0..N-1, each funded and with "
-        "a read+trade API key, and write their keys as JSON for the load test."
+        "Create (or top up) the load-test traders bench-0..N-1, each funded, with "
+        "no open orders left from an earlier run and with a read+trade API key, and "
+        "write their keys as JSON for the load test."
     )
 
     def add_arguments(self, parser):
@@ -29,6 +32,15 @@ class Command(BaseCommand):
             user = User.objects.filter(username=username).first()
             if user is None:
                 user = services.user_create(username=username, password=None)
+            # Every run starts from the same books: what an earlier run left
+            # resting would make each run heavier than the one before.
+            open_symbols = (
+                Order.objects.filter(user_id=user.id, status__in=OPEN_STATUSES)
+                .values_list("symbol_id", flat=True)
+                .distinct()
+            )
+            for symbol in list(open_symbols):
+                trading.order_cancel_all(user_id=user.id, symbol=symbol)
             for asset, amount in FUNDS.items():
                 services.balance_deposit(
                     user_id=user.id, asset=asset, amount=amount, reference="bench"

@@ -117,17 +117,16 @@ def symbol_add(
         max_num_orders=max_num_orders,
         maker_fee=maker_fee,
         taker_fee=taker_fee,
+        market_max_qty=market_max_qty,
+        max_notional=max_notional,
     )
-    extra = dict(market_max_qty=market_max_qty, max_notional=max_notional)
-    problems += symbol_filters_problems(base=base, quote=quote, **filters, **extra)
+    problems += symbol_filters_problems(base=base, quote=quote, **filters)
     _refuse(problems)
     if Symbol.objects.filter(symbol=symbol).exists():
         raise symbol_exists(symbol)
     try:
         with transaction.atomic():
             row = symbol_create(symbol=symbol, base=base, quote=quote, **filters)
-            if market_max_qty or max_notional:
-                row = symbol_update(symbol=symbol, **extra).symbol
             if status != Symbol.Status.TRADING:
                 row = symbol_set_status(symbol=symbol, status=status)
     except IntegrityError:

@@ -919,12 +919,12 @@ def symbol_create(
     min_price: Decimal = ZERO,
     max_price: Decimal = ZERO,
     max_num_orders: int = 200,
+    market_max_qty: Decimal = ZERO,
+    max_notional: Decimal = ZERO,
 ) -> Symbol:
     """Create a trading pair after checking that its filters are coherent: every
     price * quantity must be exact in the quote asset, every quantity in the base."""
-    problems = symbol_filters_problems(
-        base=base,
-        quote=quote,
+    filters = dict(
         tick_size=tick_size,
         step_size=step_size,
         min_qty=min_qty,
@@ -935,24 +935,13 @@ def symbol_create(
         min_price=min_price,
         max_price=max_price,
         max_num_orders=max_num_orders,
+        market_max_qty=market_max_qty,
+        max_notional=max_notional,
     )
+    problems = symbol_filters_problems(base=base, quote=quote, **filters)
     if problems:
         raise ExchangeError(errors.INVALID_PARAMETER, "; ".join(problems))
-    return Symbol.objects.create(
-        symbol=symbol,
-        base_id=base,
-        quote_id=quote,
-        tick_size=tick_size,
-        step_size=step_size,
-        min_qty=min_qty,
-        max_qty=max_qty,
-        min_notional=min_notional,
-        maker_fee=maker_fee,
-        taker_fee=taker_fee,
-        min_price=min_price,
-        max_price=max_price,
-        max_num_orders=max_num_orders,
-    )
+    return Symbol.objects.create(symbol=symbol, base_id=base, quote_id=quote, **filters)
 
 
 def symbol_set_status(*, symbol: str, status: str) -> Symbol:

@@ -7,27 +7,29 @@ in line with what was written).
 
 Layout, chosen for CPython speed rather than elegance:
 
-* an order resting on the book is an immutable tuple ``(remaining, order_id,
-  owner, key)`` (``key`` below), found by id through ``_index``. Tuples of plain
-  ints are dropped from the garbage collector's lists after its first look at
-  them, so a book of a hundred thousand orders does not make every full
-  collection walk a hundred thousand objects. A partial fill replaces the tuple in
-  its queue slot and in the index. Orders of a level share its ``key`` object,
-  which saves memory and a cache miss per cancel in a deep book;
+* an order resting on the book is an immutable tuple ``(remaining, owner, key)``
+  (``key`` below) in ``_index`` by order_id; its level's queue holds only the id.
+  Tuples of plain ints are dropped from the garbage collector's lists after its
+  first look at them, so a book of a hundred thousand orders does not make every
+  full collection walk a hundred thousand objects. A partial fill or an upsert in
+  place replaces the tuple in the index only. Orders of a level share its ``key``
+  object, which saves memory and a cache miss per cancel in a deep book, and
+  tells a queued id whose order now rests on another level from one of its own;
 * a price level is a 9-item list ``[total, count, queue, price, dead, side,
   head, key, newest]``: ``total`` lots and ``count`` orders are kept exact on
   every change, ``newest`` is at least the largest order_id queued (so a new
   order is appended without reading the queue's tail, which is cold in a deep
-  book);
-  ``queue`` is a plain list of orders in order_id order whose live part starts at
-  index ``head`` (matching advances ``head`` instead of shifting the list, and the
-  consumed prefix is cut off once it is the larger half); ``dead`` counts the
-  cancelled orders still in the live part (tombstones: a queued tuple is live
-  exactly when the index maps its id to that same tuple), which matching skips,
-  checking liveness only while ``dead`` is non-zero, and which are purged once
-  they are twice the live ones (a purge costs a cold look-up per queued order:
-  at twice rather than at par, 1.5 look-ups per tombstone instead of 2, for at
-  most half again as many queued entries);
+  book, and a cancel of the newest order pops the tail without reading it);
+  ``queue`` is a plain list of order ids in increasing order, each at most once,
+  whose live part starts at index ``head`` (matching advances ``head`` instead of
+  shifting the list, and the consumed prefix is cut off once it is the larger
+  half); ``dead`` counts the cancelled ids still in the live part (tombstones: a
+  queued id is live exactly when the index maps it to an entry carrying this
+  level's ``key`` object), which matching skips, checking liveness only while
+  ``dead`` is non-zero, and which are purged once they are twice the live ones.
+  A tombstone is only an id: the cancelled order's tuple is freed by the cancel
+  itself, so a deep book with many cancels neither keeps dead tuples alive nor
+  has the collector count and walk them;
 * each side keeps its levels in a dict by key (``price`` for asks, ``-price`` for
   bids, so the best level has the smallest key on both sides) and the keys in a
   binary heap. A level emptied away from the top of the heap leaves its key behind
@@ -50,11 +52,10 @@ with no fill, no maker expired and the book untouched.
 
 from __future__ import annotations
 
-from bisect import bisect_left, bisect_right
+from bisect import bisect_left
 from collections.abc import Iterator
 from heapq import heapify, heappop, heappush
 from itertools import islice
-from operator import itemgetter
 
 from matching.contract import (
     BUY,
@@ -136,7 +137,31 @@ _HEAD_SLACK = 32
 
 OrderTuple = tuple[int, int, str, int, int]
 
-_order_id_of = itemgetter(1)
+
+def _queue_older(level: list, order_id: int) -> None:
+    """Queue ``order_id`` at its place in ``level``, not being the newest there.
+
+    The sync path (an upsert out of id order). A tombstone of this very id, left by
+    a cancel, takes it back in its slot, so an id is queued at most once in the
+    live part; that is what lets a cancel pop the newest order blind.
+    """
+    queue = level[2]
+    at = bisect_left(queue, order_id, level[6])
+    if at < len(queue) and queue[at] == order_id:
+        level[4] -= 1
+    else:
+        queue.insert(at, order_id)
+
+
+def _live_ids(level: list, index: dict) -> list[int]:
+    """The live part of ``level``'s queue without its tombstones (a purge)."""
+    get = index.get
+    level_key = level[7]
+    return [
+        order_id
+        for order_id in islice(level[2], level[6], None)
+        if (entry := get(order_id)) is not None and entry[2] is level_key
+    ]
 
 
 class _Side:
@@ -207,7 +232,7 @@ class OrderBook:
     def __init__(self) -> None:
         self._bids = _Side(BUY, -1)
         self._asks = _Side(SELL, 1)
-        self._index: dict[int, tuple[int, int, int, int]] = {}
+        self._index: dict[int, tuple[int, int, int]] = {}
 
     # ------------------------------------------------------------------ commands
 
@@ -260,25 +285,22 @@ class OrderBook:
                 levels = own.levels
                 level = levels.get(key)
                 if level is None:
-                    entry = (left, order_id, cmd.owner, key)
-                    levels[key] = [left, 1, [entry], price, 0, own, 0, key, order_id]
+                    index[order_id] = (left, cmd.owner, key)
+                    levels[key] = [left, 1, [order_id], price, 0, own, 0, key, order_id]
                     stale = own.stale
                     if key in stale:
                         stale.remove(key)
                     else:
                         heappush(own.heap, key)
                 else:
-                    entry = (left, order_id, cmd.owner, level[7])
-                    queue = level[2]
+                    index[order_id] = (left, cmd.owner, level[7])
                     if level[8] < order_id:
-                        queue.append(entry)
+                        level[2].append(order_id)
                         level[8] = order_id
                     else:
-                        at = bisect_right(queue, order_id, level[6], key=_order_id_of)
-                        queue.insert(at, entry)
+                        _queue_older(level, order_id)
                     level[0] += left
                     level[1] += 1
-                index[order_id] = entry
             resting = left
         elif order_type == MARKET:
             qty = cmd.qty
@@ -321,7 +343,7 @@ class OrderBook:
         entry = index.pop(order_id, None)
         if entry is None:
             return None
-        key = entry[3]
+        key = entry[2]
         side = self._bids if key < 0 else self._asks
         levels = side.levels
         level = levels[key]
@@ -343,18 +365,16 @@ class OrderBook:
             return lots
         level[0] -= lots
         level[1] = count
-        queue = level[2]
-        # Only the newest order can be the tail; asking first spares reading the
-        # queue's tail, which is cold in a deep book. Anything else becomes a
-        # tombstone rather than paying a cold read of the head to check for it.
-        if order_id == level[8] and queue[-1] is entry:
-            queue.pop()
+        # The newest order of a level is its queue's tail (ids are queued in
+        # order, at most once in the live part), so it is popped without reading
+        # the queue. Anything else becomes a tombstone, an id left queued with no
+        # entry of this level behind it: its entry tuple is freed right away.
+        if order_id == level[8]:
+            level[2].pop()
             return lots
-        head = level[6]
         dead = level[4] + 1
         if dead > _DEAD_SLACK and dead > count + count:
-            get = index.get
-            level[2] = [e for e in islice(queue, head, None) if get(e[1]) is e]
+            level[2] = _live_ids(level, index)
             level[4] = level[6] = 0
         else:
             level[4] = dead
@@ -390,15 +410,11 @@ class OrderBook:
         index = self._index
         entry = index.get(order_id)
         if entry is not None:
-            key = entry[3]
-            if key == price * own.sign and entry[2] == owner:
-                level = own.levels[key]
-                queue = level[2]
-                at = bisect_left(queue, order_id, level[6], key=_order_id_of)
-                while queue[at] is not entry:  # past tombstones of the same id
-                    at += 1
-                queue[at] = index[order_id] = (remaining, order_id, owner, key)
-                level[0] += remaining - entry[0]
+            key = entry[2]
+            if key == price * own.sign and entry[1] == owner:
+                # Same place in the queue: only the entry changes.
+                index[order_id] = (remaining, owner, key)
+                own.levels[key][0] += remaining - entry[0]
                 return
             self.cancel(order_id)
         self._rest(own, order_id, owner, price, remaining)
@@ -410,10 +426,10 @@ class OrderBook:
         entry = self._index.get(order_id)
         if entry is None:
             return None
-        key = entry[3]
+        key = entry[2]
         if key < 0:
-            return (order_id, entry[2], BUY, -key, entry[0])
-        return (order_id, entry[2], SELL, key, entry[0])
+            return (order_id, entry[1], BUY, -key, entry[0])
+        return (order_id, entry[1], SELL, key, entry[0])
 
     def orders(self) -> Iterator[OrderTuple]:
         """Every resting order: bids then asks, best price first, FIFO in a level."""
@@ -425,9 +441,11 @@ class OrderBook:
             for key in sorted(levels):
                 level = levels[key]
                 price = level[3]
-                for entry in islice(level[2], level[6], None):
-                    if get(entry[1]) is entry:
-                        out.append((entry[1], entry[2], name, price, entry[0]))
+                level_key = level[7]
+                for order_id in islice(level[2], level[6], None):
+                    entry = get(order_id)
+                    if entry is not None and entry[2] is level_key:
+                        out.append((order_id, entry[1], name, price, entry[0]))
         return iter(out)
 
     def best_bid(self) -> int | None:
@@ -513,18 +531,20 @@ class OrderBook:
                 assert 0 < price <= MAX_PRICE, "price out of range"
                 assert 0 <= head < len(queue), f"level {price} head out of range"
                 assert level_key == key, f"level {price} has the wrong key"
-                assert newest >= queue[-1][1], f"level {price} newest id too low"
+                assert newest >= queue[-1], f"level {price} newest id too low"
                 part = queue[head:]
-                live = [e for e in part if index.get(e[1]) is e]
+                assert all(a < b for a, b in zip(part, part[1:], strict=False)), (
+                    f"level {price} not in order_id order, or an id queued twice"
+                )
+                live = [
+                    index[i] for i in part if index.get(i, (0, 0, 0))[2] is level_key
+                ]
                 assert count > 0, f"empty level {price} left behind"
                 assert count == len(live), f"level {price} count {count} != {len(live)}"
                 assert dead == len(part) - len(live), f"level {price} tombstones"
                 assert total == sum(e[0] for e in live), f"level {price} total wrong"
-                ids = [e[1] for e in part]
-                assert ids == sorted(ids), f"level {price} not in order_id order"
                 for entry in live:
                     assert entry[0] > 0, "non-positive remaining"
-                    assert entry[3] == key, "order filed under another level"
                 seen += count
         assert seen == len(index), "index holds orders that are not on a level"
         bid, ask = self.best_bid(), self.best_ask()
@@ -625,25 +645,22 @@ class OrderBook:
         key = price * own.sign
         level = own.levels.get(key)
         if level is None:
-            entry = (qty, order_id, owner, key)
-            own.levels[key] = [qty, 1, [entry], price, 0, own, 0, key, order_id]
+            self._index[order_id] = (qty, owner, key)
+            own.levels[key] = [qty, 1, [order_id], price, 0, own, 0, key, order_id]
             stale = own.stale
             if key in stale:
                 stale.remove(key)
             else:
                 heappush(own.heap, key)
         else:
-            entry = (qty, order_id, owner, level[7])
-            queue = level[2]
+            self._index[order_id] = (qty, owner, level[7])
             if level[8] < order_id:
-                queue.append(entry)
+                level[2].append(order_id)
                 level[8] = order_id
             else:
-                at = bisect_right(queue, order_id, level[6], key=_order_id_of)
-                queue.insert(at, entry)
+                _queue_older(level, order_id)
             level[0] += qty
             level[1] += 1
-        self._index[order_id] = entry
 
     def _take(
         self, opp: _Side, limit_key: int, qty: int, fills: list
@@ -655,6 +672,7 @@ class OrderBook:
         heap = opp.heap
         levels = opp.levels
         index = self._index
+        pop = index.pop
         append = fills.append
         left = qty
         quote = 0
@@ -670,17 +688,20 @@ class OrderBook:
                 queue = level[2]
                 head = level[6]
                 if level[4]:
-                    get = index.get
-                    for entry in islice(queue, head, None):
-                        maker_id = entry[1]
-                        if get(maker_id) is entry:
-                            append((maker_id, entry[2], price, entry[0], 0))
-                            del index[maker_id]
+                    level_key = level[7]
+                    for maker_id in islice(queue, head, None):
+                        entry = pop(maker_id, None)
+                        if entry is None:
+                            continue
+                        if entry[2] is not level_key:
+                            index[maker_id] = entry  # resting on another level
+                            continue
+                        append((maker_id, entry[1], price, entry[0], 0))
                 else:
-                    for entry in queue[head:] if head else queue:
-                        maker_id = entry[1]
-                        append((maker_id, entry[2], price, entry[0], 0))
+                    for maker_id in queue[head:] if head else queue:
+                        entry = index[maker_id]
                         del index[maker_id]
+                        append((maker_id, entry[1], price, entry[0], 0))
                 left -= total
                 quote += total * price
                 del levels[key]
@@ -694,27 +715,31 @@ class OrderBook:
             queue = level[2]
             i = level[6]
             dead = level[4]
+            level_key = level[7]
             want = left
             while True:
-                entry = queue[i]
-                maker_id = entry[1]
-                if dead and index.get(maker_id) is not entry:
-                    i += 1
-                    dead -= 1
-                    continue
+                maker_id = queue[i]
+                if dead:
+                    entry = index.get(maker_id)
+                    if entry is None or entry[2] is not level_key:
+                        i += 1
+                        dead -= 1
+                        continue
+                else:
+                    entry = index[maker_id]
                 lots = entry[0]
                 if lots <= want:
                     i += 1
                     del index[maker_id]
-                    append((maker_id, entry[2], price, lots, 0))
+                    append((maker_id, entry[1], price, lots, 0))
                     level[1] -= 1
                     want -= lots
                     if not want:
                         break
                 else:
                     lots -= want
-                    queue[i] = index[maker_id] = (lots, maker_id, entry[2], key)
-                    append((maker_id, entry[2], price, want, lots))
+                    index[maker_id] = (lots, entry[1], level_key)
+                    append((maker_id, entry[1], price, want, lots))
                     break
             if i > _HEAD_SLACK and i + i > len(queue):
                 del queue[:i]
@@ -767,10 +792,11 @@ class OrderBook:
             price = level[3]
             queue = level[2]
             i = level[6]
+            level_key = level[7]
             while level[1]:
-                entry = queue[i]
-                maker_id = entry[1]
-                if level[4] and get(maker_id) is not entry:
+                maker_id = queue[i]
+                entry = get(maker_id)
+                if level[4] and (entry is None or entry[2] is not level_key):
                     i += 1
                     level[4] -= 1
                     continue
@@ -782,7 +808,8 @@ class OrderBook:
                 else:
                     want = left
                 lots = entry[0]
-                if check_self and entry[2] == owner:
+                maker_owner = entry[1]
+                if check_self and maker_owner == owner:
                     if expire_maker:
                         i += 1
                         del index[maker_id]
@@ -797,11 +824,11 @@ class OrderBook:
                     i += 1
                     del index[maker_id]
                     level[1] -= 1
-                    append((maker_id, entry[2], price, lots, 0))
+                    append((maker_id, maker_owner, price, lots, 0))
                     take = lots
                 else:
-                    queue[i] = index[maker_id] = (lots - want, maker_id, entry[2], key)
-                    append((maker_id, entry[2], price, want, lots - want))
+                    index[maker_id] = (lots - want, maker_owner, level_key)
+                    append((maker_id, maker_owner, price, want, lots - want))
                     take = want
                 level[0] -= take
                 done += take
@@ -844,10 +871,12 @@ class OrderBook:
         blocked_by_own = stp != EXPIRE_MAKER
         get = self._index.get
         for level in opp.walk(limit_key):
-            for entry in islice(level[2], level[6], None):
-                if get(entry[1]) is not entry:
+            level_key = level[7]
+            for maker_id in islice(level[2], level[6], None):
+                entry = get(maker_id)
+                if entry is None or entry[2] is not level_key:
                     continue
-                if entry[2] == owner:
+                if entry[1] == owner:
                     if blocked_by_own:
                         return False
                     continue

@@ -354,6 +354,23 @@ def test_upsert_of_a_resting_order_updates_it_in_place():
     book.check_invariants()
 
 
+def test_an_id_cancelled_then_synced_back_is_queued_once_at_its_place():
+    book = book_with(*(limit(i, SELL, 100, 1) for i in range(1, 5)))
+    book.cancel(2)  # a tombstone in the middle of the level
+    book.upsert(2, 2, SELL, 100, 3)  # back in its own slot, not queued twice
+    book.check_invariants()
+    assert [o[0] for o in book.orders()] == [1, 2, 3, 4]
+    assert book.cancel(4) == 1  # the newest, popped from the tail
+    book.cancel(2)
+    book.upsert(2, 2, SELL, 101, 1)  # its tombstone stays behind at 100
+    book.check_invariants()
+    result = book.place(limit(10, BUY, 100, 5))
+    assert [f[0] for f in result.fills] == [1, 3]
+    assert book.get(2) == (2, 2, SELL, 101, 1)
+    assert book.depth(5) == ([(100, 3)], [(101, 1)])
+    book.check_invariants()
+
+
 def test_remove_and_contains():
     book = book_with(limit(1, SELL, 100, 5))
     assert 1 in book and len(book) == 1

@@ -1,18 +1,19 @@
 """gunicorn settings, from the environment. The same file serves `make serve-prod`
 and the container image, so what is benchmarked is what ships.
 
-gthread with one thread per worker, one worker more than there are cores, and a
+One request at a time per worker, one worker more than there are cores, and a
 listening socket per worker (docs/performance.md): each request spends part of
 its time waiting on PostgreSQL and Redis, which the extra worker fills; more
 threads per worker measured no better (the GIL, and a pair lock held across a
-thread switch).
+thread switch). The worker is gthread's event loop serving each request on its
+own thread (exchange/worker.py); WEB_WORKER_CLASS=gthread brings back gunicorn's.
 """
 
 import os
 import shutil
 
 bind = f"{os.environ.get('BIND_HOST', '127.0.0.1')}:{os.environ.get('PORT', '8000')}"
-worker_class = "gthread"
+worker_class = os.environ.get("WEB_WORKER_CLASS") or "exchange.worker.InlineWorker"
 workers = int(os.environ.get("WEB_WORKERS") or (os.cpu_count() or 1) + 1)
 threads = int(os.environ.get("WEB_THREADS") or 1)
 timeout = int(os.environ.get("WEB_TIMEOUT") or 30)
@@ -49,3 +50,4 @@ def child_exit(server, worker):
     from prometheus_client import multiprocess
 
     multiprocess.mark_process_dead(worker.pid)
+

@@ -1,0 +1,113 @@
+"""The inline gunicorn worker (exchange/worker.py), served for real in a subprocess."""
+
+import http.client
+import socket
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@pytest.fixture(scope="module")
+def server():
+    port = _free_port()
+    process = subprocess.Popen(  # noqa: S603 - fixed argv
+        [
+            sys.executable,
+            "-m",
+            "gunicorn",
+            "--worker-class",
+            "exchange.worker.InlineWorker",
+            "--workers",
+            "1",
+            "--bind",
+            f"127.0.0.1:{port}",
+            "--keep-alive",
+            "5",
+            "--log-level",
+            "warning",
+            "tests.exchange.wsgi_probe:app",
+        ],
+        cwd=ROOT,
+    )
+    deadline = time.monotonic() + 30
+    while True:
+        try:
+            socket.create_connection(("127.0.0.1", port), timeout=1).close()
+            break
+        except OSError:
+            if time.monotonic() > deadline or process.poll() is not None:
+                process.kill()
+                raise RuntimeError("gunicorn did not start") from None
+            time.sleep(0.1)
+    yield port
+    process.terminate()
+    process.wait(timeout=30)
+
+
+def _get(connection, path):
+    connection.request("GET", path)
+    response = connection.getresponse()
+    return response.status, response.read().decode()
+
+
+def _receive(client, *, until, count=1):
+    received = b""
+    deadline = time.monotonic() + 10
+    while received.count(until) < count and time.monotonic() < deadline:
+        received += client.recv(65536)
+    return received
+
+
+def test_serves_requests_on_the_loop_thread_over_one_connection(server):
+    connection = http.client.HTTPConnection("127.0.0.1", server, timeout=5)
+    answers = [_get(connection, f"/n{i}") for i in range(5)]
+    assert answers == [(200, f"/n{i} main ") for i in range(5)]
+    connection.close()
+
+
+def test_reads_the_body(server):
+    connection = http.client.HTTPConnection("127.0.0.1", server, timeout=5)
+    connection.request("POST", "/order", body=b"symbol=BTCUSDT&side=BUY")
+    response = connection.getresponse()
+    assert response.read() == b"/order main symbol=BTCUSDT&side=BUY"
+    connection.close()
+
+
+def test_an_idle_connection_does_not_hold_the_worker(server):
+    idle = socket.create_connection(("127.0.0.1", server))
+    try:
+        time.sleep(0.2)  # accepted by now, nothing sent on it
+        started = time.monotonic()
+        connection = http.client.HTTPConnection("127.0.0.1", server, timeout=5)
+        assert _get(connection, "/after-idle") == (200, "/after-idle main ")
+        # gthread's handler would wait up to 5 s for the idle client's first bytes.
+        assert time.monotonic() - started < 2
+        connection.close()
+        idle.settimeout(5)
+        idle.sendall(b"GET /late HTTP/1.1\r\nHost: x\r\n\r\n")
+        assert b"/late main" in _receive(idle, until=b"/late main")
+    finally:
+        idle.close()
+
+
+def test_pipelined_requests_are_answered_in_order(server):
+    with socket.create_connection(("127.0.0.1", server), timeout=5) as client:
+        client.sendall(
+            b"".join(
+                f"GET /p{i} HTTP/1.1\r\nHost: x\r\n\r\n".encode() for i in range(50)
+            )
+        )
+        received = _receive(client, until=b" main ", count=50)
+    bodies = [part.split(b" ")[0] for part in received.split(b"\r\n\r\n")[1:]]
+    assert bodies == [f"/p{i}".encode() for i in range(50)]

@@ -19,6 +19,7 @@ import time
 from collections import deque
 from urllib.parse import urlencode
 
+import gevent
 from locust import FastHttpUser, task
 
 KEYS = json.load(open(os.environ.get("BENCH_KEYS", "var/bench-keys.json")))  # noqa: SIM115
@@ -48,6 +49,7 @@ def paced(per_second: float):
     period = 1 / per_second
 
     def wait(user) -> float:
+        # A user's first request waits for its phase in on_start (start_phase).
         now = time.perf_counter()
         due = getattr(user, "next_due", None)
         due = now + random.random() * period if due is None else max(due + period, now)
@@ -55,6 +57,19 @@ def paced(per_second: float):
         return due - now
 
     return wait
+
+
+def start_phase(user, per_second: float) -> None:
+    """Hold a new user's first request to a random point of its first period.
+
+    locust runs a user's first task as soon as the user starts, before any
+    wait: all users started together fired their first request in the same
+    millisecond, and that burst (50 requests queued at once) was the worst tail
+    of every step.
+    """
+    delay = random.random() / per_second
+    user.next_due = time.perf_counter() + delay
+    gevent.sleep(delay)
 
 
 def price_text(mid: float, ticks: int, tick: str, places: int) -> str:
@@ -69,6 +84,7 @@ class Trader(FastHttpUser):
         self.key, self.secret = account["apiKey"], account["secretKey"]
         self.resting: deque = deque(maxlen=200)
         self.rng = random.Random(hash(self.key))
+        start_phase(self, RATE / USERS)
 
     # --- signing -------------------------------------------------------------------
 

@@ -10,7 +10,9 @@ loop, keep-alive and timeouts, and calls the request handler inline.
 
 Like gunicorn's sync worker, it serves one request at a time and reads a
 request's body in blocking mode, so it belongs behind a proxy that buffers
-requests (Kong in production). A new connection is not read until the selector
+requests (Kong in production); and, like it, a request running past gunicorn's
+timeout (WEB_TIMEOUT) gets the worker restarted, where gthread's loop would
+have kept it alive. A new connection is not read until the selector
 reports data on it, so an idle client never holds the loop.
 """
 

@@ -55,7 +55,7 @@ class InlineWorker(gthread.ThreadWorker):
         (pipelining); those are served in a loop, not by recursion.
         """
         if not conn.initialized and not conn.data_ready:
-            self._wait_on_poller(conn)
+            self._finish(conn, gthread._DEFER)  # back to the selector
             return
         self._ready.append(conn)
         if self._serving:
@@ -64,13 +64,12 @@ class InlineWorker(gthread.ThreadWorker):
         try:
             while self._ready:
                 ready = self._ready.pop()
-                done = futures.Future()
-                done.set_result(self.handle(ready))
-                self.finish_request(ready, done)
+                self._finish(ready, self.handle(ready))
         finally:
             self._serving = False
 
-    def _wait_on_poller(self, conn):
+    def _finish(self, conn, result):
+        """gthread's bookkeeping after a request, given its result directly."""
         done = futures.Future()
-        done.set_result(gthread._DEFER)
+        done.set_result(result)
         self.finish_request(conn, done)

@@ -622,13 +622,14 @@ def _persist(row, spec, slot, user_id, request, client_order_id, command, result
         candle=candle_from_trades(trades, now, buying) if trades else None,
         last_trade_id=trade_id,
     )
+    market_cache.publish_on_commit(
+        symbol=symbol, seq=seq, book=slot.book, spec=spec, trades=trades
+    )
+    # The writes come last: on PostgreSQL their pipeline carries the COMMIT.
     if connection.vendor == "postgresql":
         _write_postgresql(writes)
     else:
         _write_generic(writes)
-    market_cache.publish_on_commit(
-        symbol=symbol, seq=seq, book=slot.book, spec=spec, trades=trades
-    )
     return Placement(order=order, fills=fills)
 
 
@@ -660,7 +661,7 @@ def _write_postgresql(w: PlacementWrites) -> None:
     if w.candle is not None:
         batch.klines(w.symbol, w.candle)
     batch.symbol_advance(w.symbol, w.seq, w.order.order_id, w.last_trade_id)
-    w.order.pk = batch.execute()
+    w.order.pk = batch.execute(last=True)
     w.order._state.adding = False
 
 
@@ -838,22 +839,23 @@ def _cancel_orders(row: Symbol, spec: SymbolSpec, slot: BookSlot, orders: list[O
         order.update_time = now
         order.seq = seq
     order_ids = [order.order_id for order in orders]
+    market_cache.publish_on_commit(
+        symbol=row.symbol, seq=seq, book=book, spec=spec, trades=[]
+    )
+    # The writes come last: on PostgreSQL their pipeline carries the COMMIT.
     if connection.vendor == "postgresql":
         batch = fastpath.Batch()
         batch.balances(funds.changes_net(changes))
         batch.ledger(changes)
         batch.orders_cancel(row.symbol, order_ids, now, seq)
         batch.symbol_seq(row.symbol, seq)
-        batch.execute()
+        batch.execute(last=True)
     else:
         funds.balance_changes_apply(changes=changes)
         Order.objects.filter(symbol_id=row.symbol, order_id__in=order_ids).update(
             status=Order.Status.CANCELED, update_time=now, seq=seq
         )
         Symbol.objects.filter(symbol=row.symbol).update(book_seq=seq)
-    market_cache.publish_on_commit(
-        symbol=row.symbol, seq=seq, book=book, spec=spec, trades=[]
-    )
 
 
 @dataclass(slots=True)

@@ -4,6 +4,7 @@ from decimal import Decimal
 from unittest import mock
 
 import pytest
+from django.db import DatabaseError, connection, transaction
 
 from accounts import services as funds
 from accounts.reconcile import registered_checks
@@ -11,7 +12,7 @@ from exchange.errors import ExchangeError
 from matching.registry import registry
 from tests.factories import funded_user
 from tests.trading.conftest import bal, place, state
-from trading import services
+from trading import fastpath, services
 from trading.models import Order, Symbol, Trade
 
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -243,29 +244,74 @@ def test_cancel_all(symbols):
     reconcile_clean()
 
 
+def _last_write_fails():
+    """Make the placement's last write fail once everything else is written: on
+    PostgreSQL the last statement of the write pipeline (the COMMIT rides after
+    it), elsewhere a failure right after the ORM writes, before the commit."""
+    if connection.vendor == "postgresql":
+        failing = fastpath.SYMBOL_ADVANCE.replace(
+            "book_seq = %s::bigint", "book_seq = %s::bigint / 0"
+        )
+        return mock.patch("trading.fastpath.SYMBOL_ADVANCE", failing)
+    write = services._write_generic
+
+    def write_then_fail(writes):
+        write(writes)
+        raise RuntimeError("disk on fire")
+
+    return mock.patch("trading.services._write_generic", write_then_fail)
+
+
 @pytest.mark.parametrize(
-    "failing", ["candle_from_trades", "market_cache.publish_on_commit"]
+    "failing",
+    ["candle_from_trades", "market_cache.publish_on_commit", "last write"],
 )
 def test_a_failure_mid_persist_leaves_everything_as_before_and_the_book_correct(
     symbols, failing
 ):
-    """Fail after the fills are computed: before anything is written, and after
-    everything is written but before the commit."""
+    """Fail after the fills are computed: before anything is written, and at the
+    last write, when everything else is written but nothing committed."""
     seller = funded_user(BTC="1")
     buyer = funded_user(USDT="100000")
     place(seller, "SELL", "0.01", "60000")
     before = state()
-    target = f"trading.services.{failing}"
-    with (
-        mock.patch(target, side_effect=RuntimeError("disk on fire")),
-        pytest.raises(RuntimeError),
-    ):
+    if failing == "last write":
+        failure = _last_write_fails()
+    else:
+        failure = mock.patch(
+            f"trading.services.{failing}", side_effect=RuntimeError("disk on fire")
+        )
+    with failure, pytest.raises((RuntimeError, DatabaseError)):
         place(buyer, "BUY", "0.01", "60000")
     assert state() == before
     assert registry.slot("BTCUSDT").stale
     # The next order sees the maker still there, untouched.
     retry = place(buyer, "BUY", "0.01", "60000")
     assert retry.order.status == "FILLED" and len(retry.fills) == 1
+    reconcile_clean()
+
+
+def test_inside_a_callers_transaction_nothing_commits_before_it(symbols):
+    """The write pipeline ends the transaction only when it owns it: placed and
+    cancelled inside an outer ``atomic()``, the orders roll back with it."""
+    user = funded_user(USDT="1000")
+    resting = place(user, "BUY", "0.001", "50000").order
+    before = state()
+    with pytest.raises(RuntimeError), transaction.atomic():
+        place(user, "BUY", "0.001", "50000")
+        services.order_cancel(
+            user_id=user.id, symbol="BTCUSDT", order_id=resting.order_id
+        )
+        raise RuntimeError("the caller changes its mind")
+    assert state() == before
+    assert registry.slot("BTCUSDT").stale
+    # The cancel rolled back too: the order is still there to cancel, and the
+    # resynced book holds nothing else.
+    cancelled = services.order_cancel(
+        user_id=user.id, symbol="BTCUSDT", order_id=resting.order_id
+    )
+    assert cancelled.status == "CANCELED"
+    assert len(registry.slot("BTCUSDT").book) == 0
     reconcile_clean()
 
 

@@ -112,6 +112,31 @@ def pair_locked(symbol: str) -> Iterator[BookSlot]:
         yield slot
 
 
+@contextmanager
+def _locked_transaction(symbol: str) -> Iterator[BookSlot]:
+    """The pair lock, and one transaction inside it.
+
+    A refusal (``ExchangeError``) raised before the write path started ends the
+    transaction with COMMIT instead of ROLLBACK. Up to then the transaction has
+    only read and locked, so both leave the same state; but a ROLLBACK makes
+    psycopg forget every prepared statement of the connection (it sends
+    DEALLOCATE ALL), and the orders after a refused one parsed and planned all
+    their statements again. The write path registers its commit hooks before it
+    writes anything, so a refusal with hooks pending rolls back as before, and so
+    does every other exception.
+    """
+    refusal = None
+    with pair_locked(symbol) as slot, transaction.atomic():
+        try:
+            yield slot
+        except ExchangeError as exc:
+            if connection.run_on_commit:
+                raise
+            refusal = exc
+    if refusal is not None:
+        raise refusal
+
+
 def symbol_spec(row: Symbol) -> SymbolSpec:
     return SymbolSpec(
         symbol=row.symbol,
@@ -334,13 +359,17 @@ def _lock_for_order(
 
 @retry_on_conflict("order_place")
 def _order_place_retrying(user_id: int, request: OrderRequest) -> Placement:
-    return _order_place(user_id, request)
+    try:
+        return _order_place(user_id, request)
+    except IntegrityError as exc:
+        # Raised by the writes; the transaction has rolled back.
+        raise _integrity_refusal(exc) from None
 
 
 def _order_place(user_id: int, request: OrderRequest) -> Placement:
     buying = request.side == "BUY"
     client_order_id = request.new_client_order_id or client_order_id_new()
-    with pair_locked(request.symbol) as slot, transaction.atomic():
+    with _locked_transaction(request.symbol) as slot:
         row = _lock_for_order(request.symbol, user_id, client_order_id, slot)
         if row.status != Symbol.Status.TRADING:
             raise ExchangeError(
@@ -370,12 +399,9 @@ def _order_place(user_id: int, request: OrderRequest) -> Placement:
             quote_qty=quote,
             stp=request.self_trade_prevention_mode,
         )
-        try:
-            return _match_and_persist(
-                row, spec, slot, book, user_id, request, client_order_id, command
-            )
-        except IntegrityError as exc:
-            raise _integrity_refusal(exc) from None
+        return _match_and_persist(
+            row, spec, slot, book, user_id, request, client_order_id, command
+        )
 
 
 def _integrity_refusal(exc: IntegrityError) -> ExchangeError:
@@ -730,7 +756,7 @@ def order_cancel(
     Binance's cancelRestrictions: cancel only if the order is NEW (or only if it
     is PARTIALLY_FILLED).
     """
-    with pair_locked(symbol) as slot, transaction.atomic():
+    with _locked_transaction(symbol) as slot:
         if connection.vendor == "postgresql":
             row = _lock_for_cancel(
                 symbol,
@@ -764,7 +790,7 @@ def order_cancel(
 @retry_on_conflict("order_cancel_all")
 def order_cancel_all(*, user_id: int, symbol: str) -> list[Order]:
     """Cancel every open order of the user on the symbol; returns them, cancelled."""
-    with pair_locked(symbol) as slot, transaction.atomic():
+    with _locked_transaction(symbol) as slot:
         row = _lock_for_cancel(symbol, slot)
         spec = symbol_spec_cached(row)
         orders = list(

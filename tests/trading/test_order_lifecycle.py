@@ -264,24 +264,28 @@ def _last_write_fails():
 
 @pytest.mark.parametrize(
     "failing",
-    ["candle_from_trades", "market_cache.publish_on_commit", "last write"],
+    ["candle_from_trades", "market_cache.publish_on_commit", "last write", "refusal"],
 )
 def test_a_failure_mid_persist_leaves_everything_as_before_and_the_book_correct(
     symbols, failing
 ):
     """Fail after the fills are computed: before anything is written, and at the
-    last write, when everything else is written but nothing committed."""
+    last write, when everything else is written but nothing committed. A refusal
+    raised that late rolls back too (refusals before matching commit instead)."""
     seller = funded_user(BTC="1")
     buyer = funded_user(USDT="100000")
     place(seller, "SELL", "0.01", "60000")
     before = state()
     if failing == "last write":
         failure = _last_write_fails()
+    elif failing == "refusal":
+        refusal = ExchangeError(-2010, "Refused late.")
+        failure = mock.patch("trading.services._persist", side_effect=refusal)
     else:
         failure = mock.patch(
             f"trading.services.{failing}", side_effect=RuntimeError("disk on fire")
         )
-    with failure, pytest.raises((RuntimeError, DatabaseError)):
+    with failure, pytest.raises((RuntimeError, DatabaseError, ExchangeError)):
         place(buyer, "BUY", "0.01", "60000")
     assert state() == before
     assert registry.slot("BTCUSDT").stale
@@ -289,6 +293,34 @@ def test_a_failure_mid_persist_leaves_everything_as_before_and_the_book_correct(
     retry = place(buyer, "BUY", "0.01", "60000")
     assert retry.order.status == "FILLED" and len(retry.fills) == 1
     reconcile_clean()
+
+
+def _prepared_statements() -> set[str]:
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT name FROM pg_prepared_statements")
+        return {name for (name,) in cursor.fetchall()}
+
+
+@pytest.mark.skipif(
+    connection.vendor != "postgresql", reason="prepared statements: PostgreSQL"
+)
+def test_a_refusal_keeps_the_connections_prepared_statements(symbols):
+    """Refusals end their transaction with COMMIT: a ROLLBACK would make psycopg
+    deallocate every prepared statement, and the next orders plan them again."""
+    user = funded_user(USDT="1000")
+    order = place(user, "BUY", "0.001", "50000").order
+    services.order_cancel(user_id=user.id, symbol="BTCUSDT", order_id=order.order_id)
+    prepared = _prepared_statements()
+    assert prepared
+    before = state()
+    with pytest.raises(ExchangeError) as unknown:
+        services.order_cancel(user_id=user.id, symbol="BTCUSDT", order_id=999999)
+    with pytest.raises(ExchangeError) as poor:
+        place(user, "BUY", "1", "50000")
+    assert (unknown.value.code, poor.value.code) == (-2011, -2010)
+    assert state() == before
+    assert prepared <= _prepared_statements()
+    assert not connection.in_atomic_block
 
 
 def test_inside_a_callers_transaction_nothing_commits_before_it(symbols):

@@ -62,15 +62,21 @@ def _order_fields():
 _ORDER_ATTNAMES = [f.attname for f in _order_fields()]
 
 
-def _order_select(where: str) -> str:
-    columns = ", ".join(f.column for f in _order_fields())
+def order_select(where: str, fields: tuple[str, ...] | None = None) -> str:
+    """A SELECT of the order ``fields`` (attribute names; all by default)."""
+    if fields is None:
+        columns = ", ".join(f.column for f in _order_fields())
+    else:
+        from trading.models import Order
+
+        columns = ", ".join(Order._meta.get_field(name).column for name in fields)
     return f"SELECT {columns} FROM trading_order WHERE {where}"
 
 
-ORDER_BY_ID = _order_select(
+ORDER_BY_ID = order_select(
     "symbol_id = %s AND user_id = %s::bigint AND order_id = %s::bigint"
 )
-ORDER_BY_CLIENT_ID = _order_select(
+ORDER_BY_CLIENT_ID = order_select(
     "symbol_id = %s AND user_id = %s::bigint AND client_order_id = %s "
     "ORDER BY order_id DESC LIMIT 1"
 )
@@ -181,6 +187,16 @@ def symbol_lock_for_order(
         if find is not None:
             locked.order = found.fetchone()
     return locked
+
+
+def read(sql: str, params: tuple, row) -> list:
+    """The rows of a frequent read, each made by ``row`` (a named tuple's
+    ``_make``), through a prepared statement: the ORM's building and compiling of
+    a small query costs several times its round trip."""
+    raw = _raw()
+    with connection.wrap_database_errors, psycopg.Cursor(raw) as cursor:
+        cursor.execute(sql, params, prepare=True)
+        return [row(values) for values in cursor]
 
 
 ORDER_INSERT = """

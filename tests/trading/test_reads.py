@@ -55,3 +55,15 @@ def test_open_orders_take_the_prepared_statement_on_postgresql(symbols, monkeypa
     place(alice, "BUY", "0.001", "50000")
     monkeypatch.setattr(selectors, "orders_open_orm", None)
     assert len(selectors.orders_open(user_id=alice.id, symbol="BTCUSDT")) == 1
+
+
+def test_balances_are_every_asset_held_by_asset_with_locked_amounts(symbols):
+    alice = funded_user(USDT="1000", BTC="0.5")
+    bob = funded_user(ETH="2")
+    place(alice, "BUY", "0.01", "50000")
+    got = selectors.balances_of(alice.id)
+    assert [row[0] for row in got] == ["BTC", "USDT"]
+    assert got[1][1:] == (500, 500)
+    for user in (alice, bob, funded_user()):
+        assert selectors.balances_of(user.id) == selectors.balances_of_orm(user.id)
+    assert selectors.balances_of(funded_user().id) == []

@@ -5,7 +5,7 @@ import json
 import re
 
 import pytest
-from django.core.management import call_command
+from django.core.management import CommandError, call_command
 from django.db import connection
 
 from accounts.models import User
@@ -30,6 +30,18 @@ def test_request_profile_runs_the_mix_and_reports_every_route(symbols):
         # The load-test traders hold 10^8 USDT: past SQLite's 15 significant digits.
         for name, check in registered_checks():
             assert check() == [], name
+
+
+@pytest.mark.django_db(transaction=True)
+def test_request_profile_sends_only_the_routes_asked_for(symbols):
+    out = io.StringIO()
+    call_command(
+        "request_profile", requests=40, users=2, routes="openOrders,account", stdout=out
+    )
+    routes = re.findall(r"^\| ([a-zA-Z/ ]+) \| \d+ \|", out.getvalue(), re.M)
+    assert sorted(routes) == ["account", "all", "openOrders"]
+    with pytest.raises(CommandError, match="unknown routes: orders"):
+        call_command("request_profile", requests=1, routes="orders,depth")
 
 
 @pytest.mark.django_db(transaction=True)

@@ -22,7 +22,7 @@ from pathlib import Path
 from urllib.parse import urlencode
 
 from django.core.management import call_command
-from django.core.management.base import BaseCommand
+from django.core.management.base import BaseCommand, CommandError
 from django.core.wsgi import get_wsgi_application
 
 # The load test's mix (loadtest/locustfile.py): (name, weight).
@@ -53,12 +53,24 @@ class Command(BaseCommand):
         parser.add_argument("--users", type=int, default=10)
         parser.add_argument("--seed", type=int, default=11)
         parser.add_argument(
+            "--routes",
+            help="comma-separated routes of the mix to send (default: all of it, "
+            f"weighted): {', '.join(name for name, _ in MIX)}",
+        )
+        parser.add_argument(
             "--profile",
             metavar="FILE",
             help="profile the run with pyinstrument and write its text report here",
         )
 
-    def handle(self, *args, requests, users, seed, profile, **options):
+    def handle(self, *args, requests, users, seed, routes, profile, **options):
+        mix = MIX
+        if routes:
+            wanted = [name.strip() for name in routes.split(",")]
+            unknown = set(wanted) - {name for name, _ in MIX}
+            if unknown:
+                raise CommandError(f"unknown routes: {', '.join(sorted(unknown))}")
+            mix = [(name, weight) for name, weight in MIX if name in wanted]
         keys_file = Path("var/profile-keys.json")
         call_command(
             "bench_setup", users=users, out=str(keys_file), stdout=io.StringIO()
@@ -67,8 +79,8 @@ class Command(BaseCommand):
         app = get_wsgi_application()
         rng = random.Random(seed)
         resting: list[tuple[str, int, dict]] = []
-        names = [n for n, _ in MIX]
-        weights = [w for _, w in MIX]
+        names = [n for n, _ in mix]
+        weights = [w for _, w in mix]
 
         def call(method, path, params, account=None):
             query = urlencode(params)
@@ -218,7 +230,7 @@ class Command(BaseCommand):
         out(f"{requests:,} requests in-process, one at a time")
         out("| route | requests | wall ms | CPU ms | statuses |")
         out("| --- | ---: | ---: | ---: | --- |")
-        for name in names:
+        for name, _ in MIX:
             if count[name]:
                 seen = ", ".join(f"{s}: {n}" for s, n in sorted(statuses[name].items()))
                 out(

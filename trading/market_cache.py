@@ -94,23 +94,18 @@ def breaker_reset() -> None:
     _unpublished.clear()
 
 
-def _store_command(kind: str, symbol: str, seq: int, value: dict) -> tuple:
-    """The EVAL arguments of :func:`store_if_newer` on Redis."""
-    return _SET_IF_NEWER, 1, _key(kind, symbol), seq, json.dumps(value)
-
-
 def store_if_newer(kind: str, symbol: str, seq: int, value: dict) -> bool:
     """Write ``value`` under (kind, symbol) unless a newer seq is already there."""
+    key = _key(kind, symbol)
     if settings.REDIS_URL:
         client = _redis()
         if client is None:
             return False
         try:
-            return bool(client.eval(*_store_command(kind, symbol, seq, value)))
+            return bool(client.eval(_SET_IF_NEWER, 1, key, seq, json.dumps(value)))
         except Exception:  # noqa: BLE001 - Redis down is degraded service
             _failed("write")
             return False
-    key = _key(kind, symbol)
     with _local_guard:
         current = cache.get(key)
         if current is not None and current[0] >= seq:
@@ -172,30 +167,24 @@ return 1
 RECENT_TRADES = 1000
 
 
-def _push_command(symbol: str, seq: int, trades: list[dict]) -> tuple:
-    """The EVAL arguments of :func:`trades_push` on Redis."""
-    keys = (_key("trades", symbol), _key("trades-seq", symbol))
-    keys += (_key("trades-newest", symbol),)
-    args = [seq, RECENT_TRADES, trades[0]["id"], trades[-1]["id"]]
-    return _PUSH_IF_NEWER, 3, *keys, *args, *[json.dumps(t) for t in trades]
-
-
 def trades_push(symbol: str, seq: int, trades: list[dict]) -> bool:
     """Add trades (oldest first, consecutive ids) to the symbol's recent-trades
     list, newest first, keeping the last :data:`RECENT_TRADES`. Skipped if ``seq``
     is not newer; the list restarts if the trades do not follow on."""
+    key, seq_key = _key("trades", symbol), _key("trades-seq", symbol)
+    newest_key = _key("trades-newest", symbol)
+    first, last = trades[0]["id"], trades[-1]["id"]
     if settings.REDIS_URL:
         client = _redis()
         if client is None:
             return False
         try:
-            return bool(client.eval(*_push_command(symbol, seq, trades)))
+            args = [seq, RECENT_TRADES, first, last] + [json.dumps(t) for t in trades]
+            keys = (key, seq_key, newest_key)
+            return bool(client.eval(_PUSH_IF_NEWER, 3, *keys, *args))
         except Exception:  # noqa: BLE001 - Redis down is degraded service
             _failed("write")
             return False
-    key, seq_key = _key("trades", symbol), _key("trades-seq", symbol)
-    newest_key = _key("trades-newest", symbol)
-    first, last = trades[0]["id"], trades[-1]["id"]
     with _local_guard:
         current = cache.get(seq_key)
         if current is not None and current >= seq:
@@ -244,12 +233,9 @@ def publish_on_commit(*, symbol: str, seq: int, book, spec: SymbolSpec, trades) 
         # Runs after the commit: a failure here must not turn a placed order into
         # an error answer.
         try:
-            if settings.REDIS_URL:
-                _publish_redis(symbol, seq, snapshot, public)
-            else:
-                store_if_newer("depth", symbol, seq, snapshot)
-                if public:
-                    trades_push(symbol, seq, public)
+            store_if_newer("depth", symbol, seq, snapshot)
+            if public:
+                trades_push(symbol, seq, public)
         except Exception:  # noqa: BLE001 - the cache being down is degraded service
             _failed("publish")
         if settings.REDIS_URL and time.monotonic() < _down_until[0]:
@@ -257,15 +243,3 @@ def publish_on_commit(*, symbol: str, seq: int, book, spec: SymbolSpec, trades) 
             _unpublished.add(symbol)
 
     transaction.on_commit(publish)
-
-
-def _publish_redis(symbol: str, seq: int, snapshot: dict, trades: list[dict]) -> None:
-    """The depth snapshot and the new trades in one round trip."""
-    client = _redis()
-    if client is None:
-        return
-    pipe = client.pipeline(transaction=False)
-    pipe.eval(*_store_command("depth", symbol, seq, snapshot))
-    if trades:
-        pipe.eval(*_push_command(symbol, seq, trades))
-    pipe.execute()

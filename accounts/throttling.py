@@ -1,5 +1,6 @@
 """Login throttling: fixed windows counted in the cache, per IP and per account."""
 
+import hashlib
 import time
 
 from django.conf import settings
@@ -31,7 +32,7 @@ def login_throttle_check(*, ip: str, username: str) -> None:
     window = config["window_seconds"]
     waits = [
         _hit(f"login-ip:{ip}", config["ip_limit"], window),
-        _hit(f"login-user:{username.lower()[:150]}", config["account_limit"], window),
+        _hit(_account(username), config["account_limit"], window),
     ]
     wait = max((w for w in waits if w is not None), default=None)
     if wait is not None:
@@ -47,6 +48,12 @@ def login_throttle_check(*, ip: str, username: str) -> None:
 def login_throttle_reset(*, username: str) -> None:
     """Forget an account's failed attempts after a successful login."""
     window = settings.LOGIN_THROTTLE["window_seconds"]
-    cache.delete(
-        f"throttle:login-user:{username.lower()[:150]}:{int(time.time() // window)}"
-    )
+    cache.delete(f"throttle:{_account(username)}:{int(time.time() // window)}")
+
+
+def _account(username: str) -> str:
+    """The account's budget, named by a digest of the name as typed (any case):
+    a login name is whatever the client sent, spaces and control characters
+    included, and cache keys must not carry those (memcached refuses them)."""
+    digest = hashlib.sha256(username.lower().encode("utf-8", "replace")).hexdigest()
+    return f"login-user:{digest[:32]}"

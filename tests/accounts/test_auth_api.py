@@ -1,10 +1,12 @@
 """Users: register, login, refresh, logout, me, password; throttling; JWT checks."""
 
 import time
+import warnings
 
 import jwt
 import pytest
 from django.conf import settings
+from django.core.cache.backends.base import CacheKeyWarning
 from django.test import override_settings
 
 from accounts.models import User
@@ -170,6 +172,19 @@ def test_login_is_throttled_per_account_with_retry_after(api):
     assert blocked.status_code == 429
     assert blocked.json()["code"] == -1003
     assert int(blocked["Retry-After"]) >= 1
+
+
+def test_any_login_name_is_throttled_under_a_safe_cache_key(api):
+    """Names with spaces or control characters count like any other, and the
+    cache never sees them in a key."""
+    name = "a name with spaces\x7f and \U000dbc93"
+    limit = settings.LOGIN_THROTTLE["account_limit"]
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", CacheKeyWarning)
+        for attempt in range(limit):
+            assert login(api, name, "bad", ip=f"10.3.0.{attempt}").status_code == 401
+        blocked = login(api, name.upper(), "bad", ip="10.4.0.1")
+    assert blocked.status_code == 429 and blocked.json()["code"] == -1003
 
 
 def test_login_is_throttled_per_ip(api):

@@ -19,6 +19,7 @@ from decimal import Decimal
 
 from django.db import IntegrityError, connection, transaction
 from django.db.models import Count, Exists, OuterRef, Subquery
+from psycopg.pq import TransactionStatus
 
 from accounts import services as funds
 from accounts.models import Balance, LedgerEntry
@@ -122,19 +123,28 @@ def _locked_transaction(symbol: str) -> Iterator[BookSlot]:
     psycopg forget every prepared statement of the connection (it sends
     DEALLOCATE ALL), and the orders after a refused one parsed and planned all
     their statements again. The write path registers its commit hooks before it
-    writes anything, so a refusal with hooks pending rolls back as before, and so
-    does every other exception.
+    writes anything, so a refusal with hooks pending rolls back as before, as
+    does one raised in a transaction the database has already failed, and every
+    other exception.
     """
     refusal = None
     with pair_locked(symbol) as slot, transaction.atomic():
         try:
             yield slot
         except ExchangeError as exc:
-            if connection.run_on_commit:
+            if connection.run_on_commit or _transaction_failed():
                 raise
             refusal = exc
     if refusal is not None:
         raise refusal
+
+
+def _transaction_failed() -> bool:
+    """Whether PostgreSQL has aborted the current transaction (a statement in it
+    failed): it can only roll back, and psycopg must know it did."""
+    if connection.vendor != "postgresql" or connection.connection is None:
+        return False
+    return connection.connection.info.transaction_status == TransactionStatus.INERROR
 
 
 def symbol_spec(row: Symbol) -> SymbolSpec:

@@ -323,6 +323,36 @@ def test_a_refusal_keeps_the_connections_prepared_statements(symbols):
     assert not connection.in_atomic_block
 
 
+@pytest.mark.skipif(
+    connection.vendor != "postgresql", reason="an aborted transaction: PostgreSQL"
+)
+def test_a_refusal_after_a_failed_statement_rolls_back(symbols):
+    """A refusal commits only a transaction that can commit: once PostgreSQL has
+    failed a statement in it, the transaction rolls back (and psycopg, which
+    then forgets its prepared statements, knows it did)."""
+    user = funded_user(USDT="1000")
+    place(user, "BUY", "0.001", "50000")
+    assert _prepared_statements()
+    before = state()
+
+    def fail_then_refuse(*args):
+        with connection.cursor() as cursor:
+            try:
+                cursor.execute("SELECT 1 / 0")
+            except DatabaseError:
+                pass
+        raise funds.insufficient_balance()
+
+    with (
+        mock.patch("trading.services._funds_precheck", fail_then_refuse),
+        pytest.raises(ExchangeError),
+    ):
+        place(user, "BUY", "0.001", "50000")
+    assert _prepared_statements() == set()
+    assert state() == before
+    assert place(user, "BUY", "0.001", "50000").order.status == "NEW"
+
+
 def test_inside_a_callers_transaction_nothing_commits_before_it(symbols):
     """The write pipeline ends the transaction only when it owns it: placed and
     cancelled inside an outer ``atomic()``, the orders roll back with it."""

@@ -53,23 +53,19 @@ FROM trading_order WHERE symbol_id = %s AND seq > %s::bigint
 """
 
 
-def _order_fields():
+def _order_meta():
     from trading.models import Order
 
-    return Order._meta.concrete_fields
+    return Order._meta
 
 
-_ORDER_ATTNAMES = [f.attname for f in _order_fields()]
+_ORDER_ATTNAMES = [f.attname for f in _order_meta().concrete_fields]
 
 
-def order_select(where: str, fields: tuple[str, ...] | None = None) -> str:
+def order_select(where: str, fields=None) -> str:
     """A SELECT of the order ``fields`` (attribute names; all by default)."""
-    if fields is None:
-        columns = ", ".join(f.column for f in _order_fields())
-    else:
-        from trading.models import Order
-
-        columns = ", ".join(Order._meta.get_field(name).column for name in fields)
+    meta = _order_meta()
+    columns = ", ".join(meta.get_field(n).column for n in fields or _ORDER_ATTNAMES)
     return f"SELECT {columns} FROM trading_order WHERE {where}"
 
 

@@ -1,7 +1,14 @@
 # The exchange's two everyday commands are `make run` and `make test`.
 SHELL := /bin/bash
-PYTHON ?= $(shell for p in python3.11 python3.12 python3.13 python3; do \
-	command -v $$p >/dev/null 2>&1 && $$p -c 'import sys; sys.exit(not (3,11) <= sys.version_info[:2] < (3,14))' && { command -v $$p; break; }; done)
+# The distribution's interpreter comes first: Debian's, like the python:3.11 image
+# the container ships, is an optimised (PGO, LTO) build, so what runs and is
+# benchmarked here is what ships, not a default pyenv build that may come first on
+# PATH (docs/performance.md). An existing .venv keeps its interpreter: `make clean`.
+PYTHON ?= $(shell for p in /usr/bin/python3.11 /usr/bin/python3.12 /usr/bin/python3.13 \
+	python3.11 python3.12 python3.13 python3; do \
+	command -v $$p >/dev/null 2>&1 \
+	&& $$p -c 'import sys, ensurepip, venv; sys.exit(not (3,11) <= sys.version_info[:2] < (3,14))' 2>/dev/null \
+	&& { command -v $$p; break; }; done)
 VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed

@@ -1,9 +1,9 @@
 # The exchange's two everyday commands are `make run` and `make test`.
 SHELL := /bin/bash
-# The distribution's interpreter comes first: Debian's, like the python:3.11 image
-# the container ships, is an optimised (PGO, LTO) build, so what runs and is
-# benchmarked here is what ships, not a default pyenv build that may come first on
-# PATH (docs/performance.md). An existing .venv keeps its interpreter: `make clean`.
+# The distribution's interpreter comes first. It and the python:3.11 image the
+# container ships are optimised builds; a default pyenv build, which may come first
+# on PATH, is not. So what runs and is benchmarked here is the kind of build that
+# ships (docs/performance.md). An existing .venv keeps its interpreter: `make clean`.
 PYTHON ?= $(shell for p in /usr/bin/python3.11 /usr/bin/python3.12 /usr/bin/python3.13 \
 	python3.11 python3.12 python3.13 python3; do \
 	command -v $$p >/dev/null 2>&1 \

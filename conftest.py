@@ -10,8 +10,9 @@ def _fresh_process_state():
     from django.core.cache import cache
 
     from accounts.services import process_caches_clear
-    from trading.market_cache import breaker_reset
-    from trading.selectors import spec_cache_clear
+    from exchange.redis import breaker_reset
+    from trading.marketdata.cache import unpublished_forget
+    from trading.symbols.selectors import spec_cache_clear
 
     if hasattr(cache, "delete_pattern"):
         cache.delete_pattern("*")
@@ -19,6 +20,7 @@ def _fresh_process_state():
         cache.clear()
     process_caches_clear()
     breaker_reset()
+    unpublished_forget()
     spec_cache_clear()
     yield
     process_caches_clear()

@@ -158,7 +158,9 @@ def timestamp_check(query: str, body: str = "") -> None:
             raise errors.invalid_parameter("recvWindow")
         window = int(windows[0])
         if window > config["max_recv_window"] or window <= 0:
-            raise ExchangeError(-1131, "recvWindow must be less than 60000")
+            raise ExchangeError(
+                errors.BAD_RECV_WINDOW, "recvWindow must be less than 60000"
+            )
     now = int(time.time() * 1000)
     if timestamp > now + config["max_clock_ahead_ms"]:
         raise ExchangeError(

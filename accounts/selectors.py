@@ -7,9 +7,11 @@ from dataclasses import asdict, dataclass
 
 from django.conf import settings
 from django.core.cache import cache
+from django.db import connection
 
 from accounts.models import ApiKey, Balance
 from accounts.services import apikey_cache_key, apikey_records
+from exchange.db import prepared_read
 
 
 @dataclass(frozen=True, slots=True)
@@ -91,3 +93,22 @@ def apikey_list(*, user_id: int):
 def balance_list(*, user_id: int):
     """The user's balances, every asset they have ever held, ordered by asset."""
     return Balance.objects.filter(user_id=user_id).order_by("asset_id")
+
+
+BALANCES_OF = (
+    "SELECT asset_id, free, locked FROM accounts_balance "
+    "WHERE user_id = %s::bigint ORDER BY asset_id"
+)
+
+
+def balances_of(user_id: int) -> list[tuple]:
+    """(asset, free, locked) of every asset the user has held, by asset; on
+    PostgreSQL one prepared statement (GET account is a frequent signed read)."""
+    if connection.vendor == "postgresql":
+        return prepared_read(BALANCES_OF, (user_id,), tuple)
+    return balances_of_orm(user_id)
+
+
+def balances_of_orm(user_id: int) -> list[tuple]:
+    query = Balance.objects.filter(user_id=user_id).order_by("asset_id")
+    return list(query.values_list("asset_id", "free", "locked"))

@@ -62,11 +62,16 @@ def fee_account_id() -> int:
     if not _fee_account_id:
         # The first migration creates it; get_or_create keeps a flushed database
         # (as between transactional tests) working too.
-        account, _ = User.objects.get_or_create(
+        account, created = User.objects.get_or_create(
             username=settings.FEE_ACCOUNT_USERNAME,
             defaults={"password": make_password(None), "is_active": False},
         )
-        _fee_account_id.append(account.id)
+        if not created:
+            _fee_account_id.append(account.id)
+        else:
+            # Remembered only once it is committed: a rollback takes it away.
+            transaction.on_commit(lambda: _fee_account_id.append(account.id))
+        return account.id
     return _fee_account_id[0]
 
 
@@ -79,7 +84,7 @@ def amount_check(*, asset: str, amount: Decimal, name: str = "amount") -> Decima
             errors.INVALID_PARAMETER, f"Parameter '{name}' must be > 0."
         )
     if amount.adjusted() >= 17:
-        raise ExchangeError(-1108, f"Parameter '{name}' overflowed.")
+        raise errors.param_overflow(name)
     places = asset_decimals(asset)
     if amount.quantize(Decimal(1).scaleb(-places), rounding=ROUND_DOWN) != amount:
         raise ExchangeError(

@@ -35,7 +35,9 @@ class ExchangeError(Exception):
         return f"ExchangeError({self.code}, {self.msg!r}, {self.http_status})"
 
 
-# Binance codes used across the exchange.
+# The catalogue: every Binance code the exchange returns, named once. A code's
+# usual HTTP status is 400 unless the constructor below says otherwise; messages
+# that never vary live in the constructors, so each refusal is written once.
 UNKNOWN = -1000
 DISCONNECTED = -1001
 UNAUTHORIZED = -1002
@@ -52,6 +54,7 @@ MANDATORY_PARAM = -1102
 UNKNOWN_PARAM = -1103
 PARAM_EMPTY = -1105
 PARAM_NOT_REQUIRED = -1106
+PARAM_OVERFLOW = -1108
 BAD_PRECISION = -1111
 TIF_NOT_REQUIRED = -1114
 INVALID_TIF = -1115
@@ -61,13 +64,20 @@ EMPTY_NEW_CL_ORD_ID = -1118
 EMPTY_ORG_CL_ORD_ID = -1119
 BAD_INTERVAL = -1120
 BAD_SYMBOL = -1121
+INVALID_TIME_RANGE = -1127
 OPTIONAL_PARAMS_BAD_COMBO = -1128
 INVALID_PARAMETER = -1130
+BAD_RECV_WINDOW = -1131
+INVALID_JSON = -1135
+INVALID_CANCEL_RESTRICTIONS = -1145
+DUPLICATE_SYMBOLS = -1151
 NEW_ORDER_REJECTED = -2010
 CANCEL_REJECTED = -2011
 NO_SUCH_ORDER = -2013
 BAD_API_KEY_FMT = -2014
 REJECTED_MBX_KEY = -2015
+CANCEL_REPLACE_PARTIAL = -2021
+CANCEL_REPLACE_FAILED = -2022
 
 
 def mandatory_missing(name: str) -> ExchangeError:
@@ -89,4 +99,42 @@ def service_unavailable() -> ExchangeError:
         "Internal error; unable to process your request. Please try again.",
         503,
         reason="database_unavailable",
+    )
+
+
+def param_overflow(name: str) -> ExchangeError:
+    return ExchangeError(PARAM_OVERFLOW, f"Parameter '{name}' overflowed.")
+
+
+def bad_symbol() -> ExchangeError:
+    return ExchangeError(BAD_SYMBOL, "Invalid symbol.", reason="bad_symbol")
+
+
+def market_closed() -> ExchangeError:
+    return ExchangeError(
+        NEW_ORDER_REJECTED, "Market is closed.", reason="market_closed"
+    )
+
+
+def duplicate_order() -> ExchangeError:
+    return ExchangeError(
+        NEW_ORDER_REJECTED, "Duplicate order sent.", reason="duplicate"
+    )
+
+
+def would_take() -> ExchangeError:
+    return ExchangeError(
+        NEW_ORDER_REJECTED,
+        "Order would immediately match and take.",
+        reason="would_take",
+    )
+
+
+def unknown_order() -> ExchangeError:
+    return ExchangeError(CANCEL_REJECTED, "Unknown order sent.", reason="unknown")
+
+
+def time_range_too_long(hours: int) -> ExchangeError:
+    return ExchangeError(
+        INVALID_TIME_RANGE, f"More than {hours} hours between startTime and endTime."
     )

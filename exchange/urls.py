@@ -4,7 +4,7 @@ from django_prometheus.exports import ExportToDjangoView
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 
 from exchange import errors_views, health
-from trading import internal
+from trading.backoffice import internal
 
 handler404 = errors_views.not_found
 handler500 = errors_views.server_error
@@ -17,6 +17,6 @@ urlpatterns = [
     path("api/schema/", SpectacularAPIView.as_view(), name="schema"),
     path("api/docs/", SpectacularSwaggerView.as_view(url_name="schema"), name="docs"),
     path("api/v1/", include("accounts.urls")),
-    path("api/v3/", include("trading.urls")),
+    path("api/v3/", include("trading.api.urls")),
     path("internal/books", internal.books, name="internal-books"),
 ]

@@ -46,14 +46,14 @@ def funded_user(**balances: str) -> User:
 
 def standard_symbols() -> dict:
     """BTCUSDT, ETHUSDT and ETHBTC with the demo filters (fees 0.1%)."""
-    from trading import services as trading_services
-    from trading.demo import SYMBOLS
+    from trading.backoffice.demo import SYMBOLS
     from trading.models import Symbol
+    from trading.symbols import services as symbol_services
 
     standard_assets()
     result = {}
     for spec in SYMBOLS:
         result[spec["symbol"]] = Symbol.objects.filter(
             symbol=spec["symbol"]
-        ).first() or (trading_services.symbol_create(**spec))
+        ).first() or (symbol_services.symbol_create(**spec))
     return result

@@ -6,4 +6,5 @@ class TradingConfig(AppConfig):
     verbose_name = "Trading"
 
     def ready(self) -> None:
-        from trading import checks  # noqa: F401 - registers the reconcile checks
+        # The back office's admin pages and reconcile checks register themselves.
+        from trading.backoffice import admin, checks  # noqa: F401

@@ -12,8 +12,10 @@ from django.db import connection
 from accounts import services as funds
 from accounts.models import Asset, User
 from matching.registry import registry
-from trading import services
 from trading.models import Symbol
+from trading.orders import services as order_services
+from trading.orders import types as order_types
+from trading.symbols import services as symbol_services
 
 BENCH_SYMBOL = "BENCHUSDT"
 
@@ -23,7 +25,7 @@ def _bench_setup() -> list[int]:
     Asset.objects.get_or_create(code="BENCH", defaults={"decimals": 8})
     Asset.objects.get_or_create(code="USDT", defaults={"decimals": 8})
     if not Symbol.objects.filter(symbol=BENCH_SYMBOL).exists():
-        services.symbol_create(
+        symbol_services.symbol_create(
             symbol=BENCH_SYMBOL,
             base="BENCH",
             quote="USDT",
@@ -53,8 +55,8 @@ def order_place_bench(*, orders: int = 3000, seed: int = 7) -> dict:
     time each. Leaves the orders, trades and ledger rows in the database (they
     reconcile); cancels what still rests at the end."""
     maker, taker = _bench_setup()
-    services.order_cancel_all(user_id=maker, symbol=BENCH_SYMBOL)
-    services.order_cancel_all(user_id=taker, symbol=BENCH_SYMBOL)
+    order_services.order_cancel_all(user_id=maker, symbol=BENCH_SYMBOL)
+    order_services.order_cancel_all(user_id=taker, symbol=BENCH_SYMBOL)
     registry.slot(BENCH_SYMBOL).mark_stale()
     rng = random.Random(seed)
     mid = 600000  # 6000.00 in ticks of 0.01
@@ -70,7 +72,7 @@ def order_place_bench(*, orders: int = 3000, seed: int = 7) -> dict:
             ticks = mid + offset
         if side == "BUY" and not crossing:
             ticks = mid - offset
-        request = services.OrderRequest(
+        request = order_types.OrderRequest(
             symbol=BENCH_SYMBOL,
             side=side,
             type="LIMIT",
@@ -80,14 +82,14 @@ def order_place_bench(*, orders: int = 3000, seed: int = 7) -> dict:
             self_trade_prevention_mode="NONE",
         )
         t0 = time.perf_counter()
-        placed = services.order_place(
+        placed = order_services.order_place(
             user_id=taker if crossing else maker, request=request
         )
         durations.append(time.perf_counter() - t0)
         fills += len(placed.fills)
     elapsed = time.perf_counter() - started
-    services.order_cancel_all(user_id=maker, symbol=BENCH_SYMBOL)
-    services.order_cancel_all(user_id=taker, symbol=BENCH_SYMBOL)
+    order_services.order_cancel_all(user_id=maker, symbol=BENCH_SYMBOL)
+    order_services.order_cancel_all(user_id=taker, symbol=BENCH_SYMBOL)
     durations.sort()
     return {
         "database": connection.vendor,

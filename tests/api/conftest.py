@@ -18,8 +18,9 @@ from accounts.models import Balance, LedgerEntry
 from accounts.signing import sign
 from matching.registry import registry
 from tests.factories import funded_user, standard_symbols
-from trading import selectors
+from trading.marketdata import selectors as market_selectors
 from trading.models import Order, Symbol, Trade
+from trading.symbols import selectors as symbol_selectors
 
 # Every API test commits (order placement publishes to the cache on commit), so
 # each runs in a transactional database that is flushed afterwards. Naming the apps
@@ -208,8 +209,8 @@ def snapshot(symbol: str = "BTCUSDT") -> dict:
     """Everything an order request may change: balances, orders, trades, the
     ledger, the symbol's counters and its book, in the database and in this
     process's memory (a book not built yet counts as the one the database holds)."""
-    spec = selectors.symbol_spec_get(symbol)
-    seq, bids, asks = selectors.depth_from_database(
+    spec = symbol_selectors.symbol_spec_get(symbol)
+    seq, bids, asks = market_selectors.depth_from_database(
         symbol=symbol, spec=spec, limit=1000
     )
     slot = registry.slot(symbol)

@@ -7,15 +7,19 @@ from decimal import Decimal
 import pytest
 
 from tests.api.conftest import API_DB, public
-from trading import market_cache, selectors, services
+from trading.marketdata import cache as market_cache
+from trading.marketdata import selectors as market_selectors
+from trading.orders import services as order_services
+from trading.orders import types as order_types
+from trading.symbols import selectors as symbol_selectors
 
 pytestmark = API_DB
 
 
 def place(user, side, qty, price):
-    return services.order_place(
+    return order_services.order_place(
         user_id=user.id,
-        request=services.OrderRequest(
+        request=order_types.OrderRequest(
             symbol="BTCUSDT",
             side=side,
             type="LIMIT",
@@ -47,13 +51,13 @@ def test_depth_from_cache_and_from_database_are_identical(deep_book):
     cached = market_cache.load("depth", "BTCUSDT")
     assert cached is not None
     seq = cached[0]
-    assert seq == selectors.symbol_get("BTCUSDT").book_seq
+    assert seq == symbol_selectors.symbol_get("BTCUSDT").book_seq
 
     for limit in (1, 5, 100):
-        from_cache = selectors.depth_get(symbol="BTCUSDT", limit=limit)
+        from_cache = market_selectors.depth_get(symbol="BTCUSDT", limit=limit)
         market_cache.forget("depth", "BTCUSDT")
         assert market_cache.load("depth", "BTCUSDT") is None
-        from_database = selectors.depth_get(symbol="BTCUSDT", limit=limit)
+        from_database = market_selectors.depth_get(symbol="BTCUSDT", limit=limit)
         assert from_database == from_cache, limit
         assert from_database["lastUpdateId"] == seq
         assert len(from_database["bids"]) == limit
@@ -63,7 +67,7 @@ def test_depth_from_cache_and_from_database_are_identical(deep_book):
         else:
             market_cache.store_if_newer("depth", "BTCUSDT", *cached)
 
-    top = selectors.depth_get(symbol="BTCUSDT", limit=5)
+    top = market_selectors.depth_get(symbol="BTCUSDT", limit=5)
     assert top["bids"][:2] == [
         ["50000.00000000", "0.00100000"],
         ["49999.00000000", "0.00151000"],
@@ -72,10 +76,11 @@ def test_depth_from_cache_and_from_database_are_identical(deep_book):
         ["60000.50000000", "0.00500000"],
         ["60001.50000000", "0.03000000"],
     ]
-    deeper = selectors.depth_get(symbol="BTCUSDT", limit=1000)
+    deeper = market_selectors.depth_get(symbol="BTCUSDT", limit=1000)
     assert len(deeper["bids"]) == market_cache.DEPTH_LEVELS + 7
     assert (
-        deeper["bids"][:100] == selectors.depth_get(symbol="BTCUSDT", limit=100)["bids"]
+        deeper["bids"][:100]
+        == market_selectors.depth_get(symbol="BTCUSDT", limit=100)["bids"]
     )
 
 

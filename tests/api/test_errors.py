@@ -11,8 +11,8 @@ from django.test import override_settings
 
 from accounts import services as account_services
 from tests.api.conftest import API_DB, make_trader, now_ms, public, snapshot
-from trading import services
 from trading.models import Symbol
+from trading.symbols import services as symbol_services
 
 pytestmark = API_DB
 
@@ -389,7 +389,7 @@ def test_insufficient_balance_is_2010(alice):
 
 
 def test_a_closed_market_is_2010(alice):
-    services.symbol_set_status(symbol="BTCUSDT", status="HALT")
+    symbol_services.symbol_set_status(symbol="BTCUSDT", status="HALT")
     refused(lambda: alice.order(), -2010, msg="Market is closed.")
     refused(
         lambda: alice.api.post("order/test", {**LIMIT}), -2010, msg="Market is closed."
@@ -513,7 +513,7 @@ FROZEN_CLOCK = SimpleNamespace(time=lambda: 1_800_000_030.0)
 def frozen_rate_clock():
     """Rate-limit windows are buckets of the clock; freeze it so that no window
     boundary falls inside a test."""
-    with mock.patch("trading.ratelimit.time", FROZEN_CLOCK):
+    with mock.patch("trading.api.ratelimit.time", FROZEN_CLOCK):
         yield
 
 
@@ -683,18 +683,18 @@ def test_an_unsupported_method_is_405_in_binance_shape(alice):
 
 def test_the_database_unavailable_is_503(alice):
     down = OperationalError("could not connect to server")
-    with mock.patch("trading.selectors.symbols_list", side_effect=down):
+    with mock.patch("trading.symbols.selectors.symbols_list", side_effect=down):
         response = public("exchangeInfo")
     assert response.status == 503
     assert response.body == {
         "code": -1001,
         "msg": "Internal error; unable to process your request. Please try again.",
     }
-    with mock.patch("trading.selectors.orders_open", side_effect=down):
+    with mock.patch("trading.orders.selectors.orders_open", side_effect=down):
         response = alice.api.get("openOrders", {"symbol": "BTCUSDT"})
     assert (response.status, response.body["code"]) == (503, -1001)
     before = snapshot()
-    with mock.patch("trading.services.order_place", side_effect=down):
+    with mock.patch("trading.orders.services.order_place", side_effect=down):
         response = alice.order()
     assert (response.status, response.body["code"]) == (503, -1001)
     assert snapshot() == before

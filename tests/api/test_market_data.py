@@ -6,7 +6,7 @@ from decimal import Decimal
 import pytest
 
 from tests.api.conftest import API_DB, public
-from trading.klines import Candle, klines_record
+from trading.marketdata.klines import Candle, klines_record
 
 pytestmark = API_DB
 

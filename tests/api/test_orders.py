@@ -431,7 +431,7 @@ def test_order_counts_follow_orders_placed(trader):
 
     alice = trader(USDT="10000")
     with mock.patch(
-        "trading.ratelimit.time", SimpleNamespace(time=lambda: 1_800_000_001.0)
+        "trading.api.ratelimit.time", SimpleNamespace(time=lambda: 1_800_000_001.0)
     ):
         for i in range(3):
             placed = alice.order(price=str(40000 + i))

@@ -24,7 +24,7 @@ TWO = '["BTCUSDT","ETHUSDT"]'
 @pytest.fixture(autouse=True)
 def frozen_rate_clock():
     with mock.patch(
-        "trading.ratelimit.time", SimpleNamespace(time=lambda: 1_800_000_000.0)
+        "trading.api.ratelimit.time", SimpleNamespace(time=lambda: 1_800_000_000.0)
     ):
         yield
 

@@ -20,7 +20,8 @@ from tests.security.clients import (
     raw_cache_clear,
     signed_client,
 )
-from trading import services
+from trading.orders import services as order_services
+from trading.orders import types as order_types
 
 NO_RATE_LIMITS = {
     "enabled": False,
@@ -43,9 +44,9 @@ class World:
 
 
 def order(user, side: str, qty: str, price: str, symbol: str = "BTCUSDT"):
-    return services.order_place(
+    return order_services.order_place(
         user_id=user.id,
-        request=services.OrderRequest(
+        request=order_types.OrderRequest(
             symbol=symbol,
             side=side,
             type="LIMIT",

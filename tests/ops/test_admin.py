@@ -15,8 +15,11 @@ from tests.factories import PASSWORD, UserFactory, funded_user
 from tests.ops.conftest import grant
 from tests.ops.test_ops import trade_at
 from tests.trading.conftest import bal, place
-from trading import ops, services
+from trading.backoffice import services as ops
 from trading.models import Order, Symbol
+from trading.orders import persist as order_persist
+from trading.orders import services as order_services
+from trading.symbols import services as symbol_services
 
 pytestmark = pytest.mark.django_db(transaction=True)
 D = Decimal
@@ -120,10 +123,10 @@ def test_the_overview_shows_each_symbol_and_the_last_reconciliation(
 ):
     buyer = funded_user(USDT="100000")
     seller = funded_user(BTC="1")
-    trade_at(buyer, seller, "60000", "0.01", services.now_ms())
+    trade_at(buyer, seller, "60000", "0.01", order_persist.now_ms())
     place(buyer, "BUY", "0.01", "59000.5")
     place(seller, "SELL", "0.02", "61000")
-    services.symbol_set_status(symbol="ETHUSDT", status="HALT")
+    symbol_services.symbol_set_status(symbol="ETHUSDT", status="HALT")
     logged_in(client, superuser)
     page = client.get(OVERVIEW)
     rows = {row["symbol"]: row for row in page.context["rows"]}
@@ -273,7 +276,7 @@ def test_halting_refuses_new_orders_and_still_accepts_cancels(
     with pytest.raises(ExchangeError) as info:
         place(trader, "BUY", "0.01", "50000")
     assert (info.value.code, info.value.msg) == (-2010, "Market is closed.")
-    services.order_cancel(
+    order_services.order_cancel(
         user_id=trader.id, symbol="BTCUSDT", order_id=resting.order_id
     )
     btc = Symbol.objects.get(symbol="BTCUSDT")
@@ -373,7 +376,7 @@ def test_cancelling_selected_orders_goes_through_the_service(client, superuser, 
 def test_trades_are_read_only_searchable_and_totalled(client, superuser, symbols):
     buyer = funded_user(USDT="100000", BTC="1")
     seller = funded_user(BTC="1", ETH="10")
-    now = services.now_ms()
+    now = order_persist.now_ms()
     trade_at(buyer, seller, "60000", "0.01", now)
     trade_at(buyer, seller, "60000.5", "0.02", now)
     place(seller, "SELL", "1", "0.05", symbol="ETHBTC")

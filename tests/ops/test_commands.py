@@ -22,7 +22,7 @@ from accounts.models import Balance, ReconciliationRun
 from tests.factories import funded_user
 from tests.ops.test_ops import trade_at
 from tests.trading.conftest import place
-from trading import ops
+from trading.backoffice import services as ops
 from trading.models import Order, Symbol
 
 D = Decimal

@@ -1,4 +1,4 @@
-"""trading.ops: the back-office services, against the database."""
+"""trading.backoffice.services: the back-office services, against the database."""
 
 import io
 import re
@@ -15,8 +15,11 @@ from exchange.errors import ExchangeError
 from matching.registry import registry
 from tests.factories import funded_user
 from tests.trading.conftest import bal, place
-from trading import ops, services
+from trading.backoffice import services as ops
 from trading.models import Order, Symbol, Trade
+from trading.orders import services as order_services
+from trading.symbols import locks as symbol_locks
+from trading.symbols import services as symbol_services
 
 pytestmark = pytest.mark.django_db(transaction=True)
 D = Decimal
@@ -96,7 +99,7 @@ def test_symbol_add_refuses_with_the_reason(symbols, changes, message):
 
 
 def test_a_symbol_from_the_demo_set_has_no_problems(symbols):
-    from trading.demo import SYMBOLS
+    from trading.backoffice.demo import SYMBOLS
 
     for spec in SYMBOLS:
         fields = {k: v for k, v in spec.items() if k != "symbol"}
@@ -107,7 +110,9 @@ def test_a_symbol_from_the_demo_set_has_no_problems(symbols):
 
 
 def test_symbol_update_changes_fees_under_the_pair_lock(symbols):
-    with mock.patch("trading.ops.pair_locked", wraps=services.pair_locked) as lock:
+    with mock.patch(
+        "trading.backoffice.services.pair_locked", wraps=symbol_locks.pair_locked
+    ) as lock:
         result = ops.symbol_update(
             symbol="BTCUSDT", maker_fee=D("0.0005"), taker_fee=D("0.001")
         )
@@ -145,7 +150,9 @@ def test_tick_size_changes_only_on_an_empty_book(symbols):
     with pytest.raises(ExchangeError, match="no open orders"):
         ops.symbol_update(symbol="BTCUSDT", tick_size=D("0.1"))
     assert Symbol.objects.get(symbol="BTCUSDT").tick_size == D("0.01")
-    services.order_cancel(user_id=user.id, symbol="BTCUSDT", order_id=resting.order_id)
+    order_services.order_cancel(
+        user_id=user.id, symbol="BTCUSDT", order_id=resting.order_id
+    )
     result = ops.symbol_update(symbol="BTCUSDT", tick_size=D("0.1"))
     assert set(result.changed) == {"tick_size"}
     assert registry.slot("BTCUSDT").stale
@@ -183,7 +190,9 @@ def test_order_cancel_many_skips_an_order_closed_since_it_was_read(symbols):
     alice = funded_user(USDT="100000")
     order = place(alice, "BUY", "0.01", "50000").order
     stale_row = Order.objects.get(pk=order.pk)
-    services.order_cancel(user_id=alice.id, symbol="BTCUSDT", order_id=order.order_id)
+    order_services.order_cancel(
+        user_id=alice.id, symbol="BTCUSDT", order_id=order.order_id
+    )
     outcome = ops.order_cancel_many(orders=[stale_row])
     assert outcome.cancelled == []
     assert outcome.skipped[0][1] == "Unknown order sent."
@@ -300,7 +309,7 @@ def test_symbol_overview_list(symbols):
     place(buyer, "BUY", "0.01", "59000")
     place(buyer, "BUY", "0.01", "59500.5")
     place(seller, "SELL", "0.01", "62000")
-    services.symbol_set_status(symbol="ETHUSDT", status="HALT")
+    symbol_services.symbol_set_status(symbol="ETHUSDT", status="HALT")
     rows = {row.symbol: row for row in ops.symbol_overview_list(now_ms=now)}
     assert list(rows) == ["BTCUSDT", "ETHBTC", "ETHUSDT"]
     btc = rows["BTCUSDT"]

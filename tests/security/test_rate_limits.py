@@ -33,7 +33,7 @@ ORDER = {
 @pytest.fixture
 def limits(settings):
     settings.RATE_LIMITS = LIMITS
-    with mock.patch("trading.ratelimit.time", FROZEN):
+    with mock.patch("trading.api.ratelimit.time", FROZEN):
         yield
 
 
@@ -107,7 +107,7 @@ def test_the_order_count_is_per_account_whatever_the_ip(alice, bob, limits):
 
 def test_the_daily_order_limit_is_1015(alice, settings):
     settings.RATE_LIMITS = {**LIMITS, "orders_per_10s": 100, "orders_per_day": 1}
-    with mock.patch("trading.ratelimit.time", FROZEN):
+    with mock.patch("trading.api.ratelimit.time", FROZEN):
         assert (
             alice.bearer.post("/api/v3/order", None, {**ORDER, "price": "40000"}).status
             == 200

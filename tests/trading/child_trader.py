@@ -20,7 +20,11 @@ def trade_in_child(
     from django.db import transaction
 
     from exchange.errors import ExchangeError
-    from trading import services
+    from trading.orders import books as order_books
+    from trading.orders import services as order_services
+    from trading.orders import types as order_types
+    from trading.symbols import locks as symbol_locks
+    from trading.symbols import selectors as symbol_selectors
 
     rng = random.Random(seed)
     accepted = refused = 0
@@ -28,7 +32,7 @@ def trade_in_child(
         side = rng.choice(["BUY", "SELL"])
         # Prices straddle the mid so about half of the orders cross.
         price = Decimal(60000 + rng.randint(-20, 20))
-        request = services.OrderRequest(
+        request = order_types.OrderRequest(
             symbol="BTCUSDT",
             side=side,
             type="LIMIT",
@@ -38,18 +42,18 @@ def trade_in_child(
             self_trade_prevention_mode="NONE",
         )
         try:
-            services.order_place(user_id=rng.choice(user_ids), request=request)
+            order_services.order_place(user_id=rng.choice(user_ids), request=request)
             accepted += 1
         except ExchangeError:
             refused += 1
         if rng.random() < 0.1:
             user_id = rng.choice(user_ids)
-            services.order_cancel_all(user_id=user_id, symbol="BTCUSDT")
+            order_services.order_cancel_all(user_id=user_id, symbol="BTCUSDT")
     queue.put(("traded", accepted, refused))
     # Once every process has finished trading, catch this book up and report it.
     all_done.wait(timeout=120)
-    with services.pair_locked("BTCUSDT") as slot, transaction.atomic():
-        row = services.symbol_lock("BTCUSDT")
-        book = services.book_sync(slot, row, services.symbol_spec(row))
+    with symbol_locks.pair_locked("BTCUSDT") as slot, transaction.atomic():
+        row = symbol_locks.symbol_lock("BTCUSDT")
+        book = order_books.book_sync(slot, row, symbol_selectors.symbol_spec(row))
         resting = sorted(book.orders())
     queue.put(("book", resting))

@@ -5,8 +5,9 @@ import pytest
 from accounts.models import Balance, LedgerEntry
 from matching.registry import registry
 from tests.factories import standard_symbols
-from trading import services
 from trading.models import Order, Symbol, Trade
+from trading.orders import services as order_services
+from trading.orders import types as order_types
 
 
 @pytest.fixture(autouse=True)
@@ -24,7 +25,7 @@ def symbols(db):
 def place(
     user, side, qty=None, price=None, type="LIMIT", tif="GTC", symbol="BTCUSDT", **kw
 ):
-    request = services.OrderRequest(
+    request = order_types.OrderRequest(
         symbol=symbol,
         side=side,
         type=type,
@@ -33,7 +34,7 @@ def place(
         time_in_force=tif if type == "LIMIT" else None,
         **kw,
     )
-    return services.order_place(user_id=user.id, request=request)
+    return order_services.order_place(user_id=user.id, request=request)
 
 
 def state() -> dict:

@@ -8,9 +8,11 @@ from django.conf import settings
 from django.core.management import call_command
 from django.core.management.base import CommandError
 
+from exchange import redis as exchange_redis
 from tests.factories import funded_user
 from tests.trading.conftest import place
-from trading import market_cache, selectors
+from trading.marketdata import cache as market_cache
+from trading.marketdata import selectors as market_selectors
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -36,12 +38,15 @@ def test_depth_and_trades_after_orders_match_the_database(symbols):
     place(seller, "SELL", "0.02", "60010")
     place(buyer, "BUY", "0.005", "60000")
     place(buyer, "BUY", "0.01", "59000")
-    cached = selectors.depth_get(symbol="BTCUSDT", limit=10)
+    cached = market_selectors.depth_get(symbol="BTCUSDT", limit=10)
     market_cache.forget("depth", "BTCUSDT")
-    from_database = selectors.depth_get(symbol="BTCUSDT", limit=10)
+    from_database = market_selectors.depth_get(symbol="BTCUSDT", limit=10)
     assert cached == from_database
     assert cached["asks"][0] == ["60000.00000000", "0.00500000"]
-    assert selectors.trades_recent(symbol="BTCUSDT", limit=1)[0]["qty"] == "0.00500000"
+    assert (
+        market_selectors.trades_recent(symbol="BTCUSDT", limit=1)[0]["qty"]
+        == "0.00500000"
+    )
 
 
 def test_rebuild_market_cache_refills_from_the_database(symbols):
@@ -49,14 +54,14 @@ def test_rebuild_market_cache_refills_from_the_database(symbols):
     buyer = funded_user(USDT="100000")
     place(seller, "SELL", "0.01", "60000")
     place(buyer, "BUY", "0.004", "60000")
-    before = selectors.depth_get(symbol="BTCUSDT", limit=5)
+    before = market_selectors.depth_get(symbol="BTCUSDT", limit=5)
     market_cache.forget("depth", "BTCUSDT")
     market_cache.forget("trades", "BTCUSDT")
     out = StringIO()
     call_command("rebuild_market_cache", stdout=out)
     assert "BTCUSDT: seq" in out.getvalue()
     assert market_cache.load("depth", "BTCUSDT") is not None
-    assert selectors.depth_get(symbol="BTCUSDT", limit=5) == before
+    assert market_selectors.depth_get(symbol="BTCUSDT", limit=5) == before
     assert market_cache.trades_recent("BTCUSDT", 1)[0]["qty"] == "0.00400000"
     with pytest.raises(CommandError, match="Unknown symbol"):
         call_command("rebuild_market_cache", "NOPE", stdout=StringIO())
@@ -69,14 +74,14 @@ def test_with_redis_down_orders_and_reads_still_work(symbols):
     seller = funded_user(BTC="1")
     buyer = funded_user(USDT="100000")
     down = ConnectionError("redis down")
-    with mock.patch("django_redis.get_redis_connection", side_effect=down):
+    with mock.patch("exchange.redis.get_redis_connection", side_effect=down):
         place(seller, "SELL", "0.01", "60000")
-        depth = selectors.depth_get(symbol="BTCUSDT", limit=5)
+        depth = market_selectors.depth_get(symbol="BTCUSDT", limit=5)
         assert depth["asks"][0] == ["60000.00000000", "0.01000000"]
         traded = place(buyer, "BUY", "0.01", "60000")
         assert traded.order.status == "FILLED"
-    market_cache.breaker_reset()
-    assert selectors.depth_get(symbol="BTCUSDT", limit=5)["asks"] == []
+    exchange_redis.breaker_reset()
+    assert market_selectors.depth_get(symbol="BTCUSDT", limit=5)["asks"] == []
 
 
 def test_a_lost_push_restarts_the_recent_trades_list_instead_of_leaving_a_hole(db):
@@ -92,9 +97,9 @@ def test_a_lost_push_restarts_the_recent_trades_list_instead_of_leaving_a_hole(d
 @pytest.mark.skipif(not settings.REDIS_URL, reason="needs Redis: set REDIS_URL")
 def test_what_could_not_be_published_during_an_outage_is_dropped_after_it(db):
     assert market_cache.store_if_newer("depth", "Y", 1, {"bids": [], "asks": []})
-    market_cache.redis_failed("test")
+    exchange_redis.redis_failed("test")
     market_cache._unpublished.add("Y")
     assert market_cache.load("depth", "Y") is None  # breaker open: database
-    market_cache._down_until[0] = 0  # the outage is over
+    exchange_redis._down_until[0] = 0  # the outage is over
     assert market_cache.load("depth", "Y") is None  # dropped, not stale
     assert not market_cache._unpublished

@@ -8,12 +8,15 @@ from django.db import DatabaseError, connection, transaction
 
 from accounts import services as funds
 from accounts.reconcile import registered_checks
+from exchange import errors
 from exchange.errors import ExchangeError
 from matching.registry import registry
 from tests.factories import funded_user
 from tests.trading.conftest import bal, place, state
-from trading import fastpath, services
 from trading.models import Order, Symbol, Trade
+from trading.orders import fastpath, persist
+from trading.orders import services as order_services
+from trading.symbols import services as symbol_services
 
 pytestmark = pytest.mark.django_db(transaction=True)
 D = Decimal
@@ -31,7 +34,7 @@ def test_a_limit_order_rests_and_locks_its_funds_then_cancel_releases(symbols):
     assert bal(alice, "USDT") == (D(500), D(500))
     book = registry.slot("BTCUSDT").book
     assert book.best_bid() == 5000000
-    cancelled = services.order_cancel(
+    cancelled = order_services.order_cancel(
         user_id=alice.id, symbol="BTCUSDT", order_id=placed.order.order_id
     )
     assert cancelled.status == "CANCELED"
@@ -187,12 +190,14 @@ def test_insufficient_balance_is_refused_and_changes_nothing(symbols):
 def test_halted_market_refuses_orders_but_accepts_cancels(symbols):
     user = funded_user(USDT="1000")
     resting = place(user, "BUY", "0.001", "50000").order
-    services.symbol_set_status(symbol="BTCUSDT", status="HALT")
+    symbol_services.symbol_set_status(symbol="BTCUSDT", status="HALT")
     with pytest.raises(ExchangeError) as info:
         place(user, "BUY", "0.001", "50000")
     assert (info.value.code, info.value.msg) == (-2010, "Market is closed.")
-    services.order_cancel(user_id=user.id, symbol="BTCUSDT", order_id=resting.order_id)
-    services.symbol_set_status(symbol="BTCUSDT", status="TRADING")
+    order_services.order_cancel(
+        user_id=user.id, symbol="BTCUSDT", order_id=resting.order_id
+    )
+    symbol_services.symbol_set_status(symbol="BTCUSDT", status="TRADING")
     assert place(user, "BUY", "0.001", "50000").order.status == "NEW"
 
 
@@ -202,7 +207,7 @@ def test_duplicate_open_client_order_id_is_refused(symbols):
     with pytest.raises(ExchangeError) as info:
         place(user, "BUY", "0.001", "50000", new_client_order_id="my-order-1")
     assert info.value.msg == "Duplicate order sent."
-    services.order_cancel(
+    order_services.order_cancel(
         user_id=user.id, symbol="BTCUSDT", orig_client_order_id="my-order-1"
     )
     assert place(user, "BUY", "0.001", "50000", new_client_order_id="my-order-1").order
@@ -223,12 +228,14 @@ def test_cancel_of_another_users_order_is_unknown(symbols):
     intruder = funded_user(USDT="1000")
     order = place(owner, "BUY", "0.001", "50000").order
     with pytest.raises(ExchangeError) as info:
-        services.order_cancel(
+        order_services.order_cancel(
             user_id=intruder.id, symbol="BTCUSDT", order_id=order.order_id
         )
     assert (info.value.code, info.value.msg) == (-2011, "Unknown order sent.")
     with pytest.raises(ExchangeError) as missing:
-        services.order_cancel(user_id=intruder.id, symbol="BTCUSDT", order_id=999999)
+        order_services.order_cancel(
+            user_id=intruder.id, symbol="BTCUSDT", order_id=999999
+        )
     assert missing.value.as_dict() == info.value.as_dict()
     assert Order.objects.get(symbol="BTCUSDT", order_id=order.order_id).status == "NEW"
 
@@ -237,7 +244,7 @@ def test_cancel_all(symbols):
     user = funded_user(USDT="1000", BTC="1")
     place(user, "BUY", "0.001", "50000")
     place(user, "SELL", "0.001", "70000")
-    cancelled = services.order_cancel_all(user_id=user.id, symbol="BTCUSDT")
+    cancelled = order_services.order_cancel_all(user_id=user.id, symbol="BTCUSDT")
     assert {o.status for o in cancelled} == {"CANCELED"} and len(cancelled) == 2
     assert bal(user, "USDT") == (D(1000), 0) and bal(user, "BTC") == (D(1), 0)
     assert len(registry.slot("BTCUSDT").book) == 0
@@ -252,14 +259,14 @@ def _last_write_fails():
         failing = fastpath.SYMBOL_ADVANCE.replace(
             "book_seq = %s::bigint", "book_seq = %s::bigint / 0"
         )
-        return mock.patch("trading.fastpath.SYMBOL_ADVANCE", failing)
-    write = services._write_generic
+        return mock.patch("trading.orders.fastpath.SYMBOL_ADVANCE", failing)
+    write = persist._placement_write_orm
 
-    def write_then_fail(writes):
-        write(writes)
+    def write_then_fail(settlement, order):
+        write(settlement, order)
         raise RuntimeError("disk on fire")
 
-    return mock.patch("trading.services._write_generic", write_then_fail)
+    return mock.patch("trading.orders.persist._placement_write_orm", write_then_fail)
 
 
 @pytest.mark.parametrize(
@@ -279,11 +286,14 @@ def test_a_failure_mid_persist_leaves_everything_as_before_and_the_book_correct(
     if failing == "last write":
         failure = _last_write_fails()
     elif failing == "refusal":
-        refusal = ExchangeError(-2010, "Refused late.")
-        failure = mock.patch("trading.services._persist", side_effect=refusal)
+        refusal = ExchangeError(errors.NEW_ORDER_REJECTED, "Refused late.")
+        failure = mock.patch(
+            "trading.orders.services.placement_persist", side_effect=refusal
+        )
     else:
         failure = mock.patch(
-            f"trading.services.{failing}", side_effect=RuntimeError("disk on fire")
+            f"trading.orders.persist.{failing}",
+            side_effect=RuntimeError("disk on fire"),
         )
     with failure, pytest.raises((RuntimeError, DatabaseError, ExchangeError)):
         place(buyer, "BUY", "0.01", "60000")
@@ -309,12 +319,14 @@ def test_a_refusal_keeps_the_connections_prepared_statements(symbols):
     deallocate every prepared statement, and the next orders plan them again."""
     user = funded_user(USDT="1000")
     order = place(user, "BUY", "0.001", "50000").order
-    services.order_cancel(user_id=user.id, symbol="BTCUSDT", order_id=order.order_id)
+    order_services.order_cancel(
+        user_id=user.id, symbol="BTCUSDT", order_id=order.order_id
+    )
     prepared = _prepared_statements()
     assert prepared
     before = state()
     with pytest.raises(ExchangeError) as unknown:
-        services.order_cancel(user_id=user.id, symbol="BTCUSDT", order_id=999999)
+        order_services.order_cancel(user_id=user.id, symbol="BTCUSDT", order_id=999999)
     with pytest.raises(ExchangeError) as poor:
         place(user, "BUY", "1", "50000")
     assert (unknown.value.code, poor.value.code) == (-2011, -2010)
@@ -344,7 +356,7 @@ def test_a_refusal_after_a_failed_statement_rolls_back(symbols):
         raise funds.insufficient_balance()
 
     with (
-        mock.patch("trading.services._funds_precheck", fail_then_refuse),
+        mock.patch("trading.orders.services._funds_precheck", fail_then_refuse),
         pytest.raises(ExchangeError),
     ):
         place(user, "BUY", "0.001", "50000")
@@ -361,7 +373,7 @@ def test_inside_a_callers_transaction_nothing_commits_before_it(symbols):
     before = state()
     with pytest.raises(RuntimeError), transaction.atomic():
         place(user, "BUY", "0.001", "50000")
-        services.order_cancel(
+        order_services.order_cancel(
             user_id=user.id, symbol="BTCUSDT", order_id=resting.order_id
         )
         raise RuntimeError("the caller changes its mind")
@@ -369,7 +381,7 @@ def test_inside_a_callers_transaction_nothing_commits_before_it(symbols):
     assert registry.slot("BTCUSDT").stale
     # The cancel rolled back too: the order is still there to cancel, and the
     # resynced book holds nothing else.
-    cancelled = services.order_cancel(
+    cancelled = order_services.order_cancel(
         user_id=user.id, symbol="BTCUSDT", order_id=resting.order_id
     )
     assert cancelled.status == "CANCELED"

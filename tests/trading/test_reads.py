@@ -3,9 +3,11 @@
 import pytest
 from django.db import connection
 
+from accounts import selectors as account_selectors
 from tests.factories import funded_user
 from tests.trading.conftest import place
-from trading import selectors, services
+from trading.orders import selectors as order_selectors
+from trading.orders import services as order_services
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -19,30 +21,30 @@ def test_open_orders_are_the_users_open_ones_by_symbol_then_id(symbols):
         place(alice, "SELL", "0.01", "70000").order,
     ]
     cancelled = place(alice, "BUY", "0.01", "49000").order
-    services.order_cancel(
+    order_services.order_cancel(
         user_id=alice.id, symbol="BTCUSDT", order_id=cancelled.order_id
     )
     place(bob, "BUY", "0.01", "50000")
     # Bob's sell fills part of Alice's bid: it stays open, partially filled.
     place(bob, "SELL", "0.004", "50000")
 
-    everything = selectors.orders_open(user_id=alice.id, symbol=None)
+    everything = order_selectors.orders_open(user_id=alice.id, symbol=None)
     assert [(o.symbol_id, o.order_id) for o in everything] == sorted(
         (o.symbol_id, o.order_id) for o in resting
     )
-    on_btc = selectors.orders_open(user_id=alice.id, symbol="BTCUSDT")
+    on_btc = order_selectors.orders_open(user_id=alice.id, symbol="BTCUSDT")
     assert [o.order_id for o in on_btc] == sorted(
         o.order_id for o in resting if o.symbol_id == "BTCUSDT"
     )
     partial = next(o for o in on_btc if o.order_id == resting[0].order_id)
     assert partial.status == "PARTIALLY_FILLED"
     assert str(partial.executed_qty.normalize()) == "0.004"
-    assert selectors.orders_open(user_id=alice.id, symbol="ETHBTC") == []
+    assert order_selectors.orders_open(user_id=alice.id, symbol="ETHBTC") == []
 
     for symbol in (None, "BTCUSDT", "ETHUSDT", "ETHBTC"):
         for user in (alice, bob):
-            expected = selectors.orders_open_orm(user_id=user.id, symbol=symbol)
-            got = selectors.orders_open(user_id=user.id, symbol=symbol)
+            expected = order_selectors.orders_open_orm(user_id=user.id, symbol=symbol)
+            got = order_selectors.orders_open(user_id=user.id, symbol=symbol)
             assert [tuple(o) for o in got] == [tuple(o) for o in expected]
             assert [o._fields for o in got[:1]] == [o._fields for o in expected[:1]]
 
@@ -53,17 +55,19 @@ def test_open_orders_are_the_users_open_ones_by_symbol_then_id(symbols):
 def test_open_orders_take_the_prepared_statement_on_postgresql(symbols, monkeypatch):
     alice = funded_user(USDT="1000")
     place(alice, "BUY", "0.001", "50000")
-    monkeypatch.setattr(selectors, "orders_open_orm", None)
-    assert len(selectors.orders_open(user_id=alice.id, symbol="BTCUSDT")) == 1
+    monkeypatch.setattr(order_selectors, "orders_open_orm", None)
+    assert len(order_selectors.orders_open(user_id=alice.id, symbol="BTCUSDT")) == 1
 
 
 def test_balances_are_every_asset_held_by_asset_with_locked_amounts(symbols):
     alice = funded_user(USDT="1000", BTC="0.5")
     bob = funded_user(ETH="2")
     place(alice, "BUY", "0.01", "50000")
-    got = selectors.balances_of(alice.id)
+    got = account_selectors.balances_of(alice.id)
     assert [row[0] for row in got] == ["BTC", "USDT"]
     assert got[1][1:] == (500, 500)
     for user in (alice, bob, funded_user()):
-        assert selectors.balances_of(user.id) == selectors.balances_of_orm(user.id)
-    assert selectors.balances_of(funded_user().id) == []
+        assert account_selectors.balances_of(
+            user.id
+        ) == account_selectors.balances_of_orm(user.id)
+    assert account_selectors.balances_of(funded_user().id) == []

@@ -4,10 +4,10 @@ from pathlib import Path
 
 from django.core.management.base import BaseCommand, CommandError
 
-from accounts import services
+from accounts import services as funds
 from accounts.models import User
-from trading import services as trading
 from trading.models import OPEN_STATUSES, Order
+from trading.orders.services import order_cancel_all
 
 FUNDS = {"BTC": Decimal(1000), "ETH": Decimal(10000), "USDT": Decimal(100_000_000)}
 
@@ -31,7 +31,7 @@ class Command(BaseCommand):
             username = f"bench-{n}"
             user = User.objects.filter(username=username).first()
             if user is None:
-                user = services.user_create(username=username, password=None)
+                user = funds.user_create(username=username, password=None)
             # Every run starts from the same books: what an earlier run left
             # resting would make each run heavier than the one before.
             open_symbols = (
@@ -40,12 +40,12 @@ class Command(BaseCommand):
                 .distinct()
             )
             for symbol in list(open_symbols):
-                trading.order_cancel_all(user_id=user.id, symbol=symbol)
+                order_cancel_all(user_id=user.id, symbol=symbol)
             for asset, amount in FUNDS.items():
-                services.balance_deposit(
+                funds.balance_deposit(
                     user_id=user.id, asset=asset, amount=amount, reference="bench"
                 )
-            key, secret = services.apikey_create(
+            key, secret = funds.apikey_create(
                 user_id=user.id, label="bench", permissions=["read", "trade"]
             )
             keys.append({"apiKey": key.key, "secretKey": secret})

@@ -2,7 +2,7 @@ from django.core.management.base import BaseCommand, CommandError
 
 from accounts.management.base import user_by_name
 from exchange.errors import ExchangeError
-from trading import ops
+from trading.backoffice import services as ops
 
 
 class Command(BaseCommand):

@@ -3,7 +3,7 @@ from decimal import Decimal, InvalidOperation
 from django.core.management.base import BaseCommand, CommandError
 
 from exchange.errors import ExchangeError
-from trading import ops
+from trading.backoffice import services as ops
 from trading.models import Symbol
 
 

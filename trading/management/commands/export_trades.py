@@ -5,7 +5,7 @@ from django.core.management.base import BaseCommand, CommandError
 from django.utils.dateparse import parse_date, parse_datetime
 
 from exchange.errors import ExchangeError
-from trading import ops
+from trading.backoffice import services as ops
 
 
 def moment(value: str, name: str) -> datetime:

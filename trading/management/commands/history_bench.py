@@ -10,9 +10,9 @@ from rest_framework_simplejwt.tokens import RefreshToken
 
 from accounts import services as funds
 from accounts.models import Asset, User
-from trading import services
-from trading.klines import BASE_INTERVALS, bucket_start
+from trading.marketdata.klines import BASE_INTERVALS, bucket_start
 from trading.models import Kline, Order, Symbol, Trade
+from trading.symbols import services as symbol_services
 
 SYMBOL = "HISTUSDT"
 START_MS = 1_767_225_600_000  # 2026-01-01T00:00:00Z
@@ -96,7 +96,7 @@ class Command(BaseCommand):
         Asset.objects.get_or_create(code="HIST", defaults={"decimals": 8})
         Asset.objects.get_or_create(code="USDT", defaults={"decimals": 8})
         if not Symbol.objects.filter(symbol=SYMBOL).exists():
-            services.symbol_create(
+            symbol_services.symbol_create(
                 symbol=SYMBOL,
                 base="HIST",
                 quote="USDT",

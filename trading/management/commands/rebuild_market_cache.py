@@ -1,6 +1,6 @@
 from django.core.management.base import BaseCommand, CommandError
 
-from trading.market_data import market_cache_rebuild
+from trading.marketdata.rebuild import market_cache_rebuild
 from trading.models import Symbol
 
 

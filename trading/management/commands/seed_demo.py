@@ -1,6 +1,6 @@
 from django.core.management.base import BaseCommand
 
-from trading.demo import demo_seed
+from trading.backoffice.demo import demo_seed
 
 
 class Command(BaseCommand):

@@ -1,8 +1,8 @@
 from django.core.management.base import BaseCommand, CommandError
 
 from exchange.errors import ExchangeError
-from trading import services
 from trading.models import Symbol
+from trading.symbols import services as symbol_services
 
 
 class Command(BaseCommand):
@@ -27,7 +27,7 @@ class Command(BaseCommand):
         if before is None:
             raise CommandError(f"No symbol named {symbol!r}.")
         try:
-            row = services.symbol_set_status(symbol=symbol, status=status)
+            row = symbol_services.symbol_set_status(symbol=symbol, status=status)
         except ExchangeError as exc:
             raise CommandError(f"{symbol}: {exc.msg}") from None
         if before == row.status:

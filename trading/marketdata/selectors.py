@@ -7,63 +7,41 @@ replica when one is configured.
 
 from __future__ import annotations
 
-import time
-from collections import defaultdict, namedtuple
+from collections import defaultdict
 from decimal import Decimal
 
 from django.core.cache import cache
 from django.db import connection
 
-from accounts import services as funds
-from accounts.models import Balance
-from exchange.db_router import replica_reads
-from trading import fastpath, market_cache
-from trading.klines import DAY, HOUR, MINUTE, Candle, klines_list
+from trading.marketdata import cache as market_cache
+from trading.marketdata.klines import DAY, HOUR, MINUTE, Candle, klines_list
+from trading.marketdata.shapes import amount, trade_public
 from trading.models import OPEN_STATUSES, Order, Symbol, Trade
-from trading.representations import amount, trade_public
-from trading.services import bad_symbol, symbol_spec
-from trading.specs import SymbolSpec
+from trading.symbols.selectors import symbol_spec_get
+from trading.symbols.specs import SymbolSpec
 
-# --- Symbols ------------------------------------------------------------------------
-
-
-def symbol_get(symbol: str) -> Symbol:
-    row = Symbol.objects.filter(symbol=symbol).first()
-    if row is None:
-        raise bad_symbol()
-    return row
-
-
-_specs: dict[str, tuple[float, SymbolSpec]] = {}
-SPEC_SECONDS = 1.0
-
-
-def symbol_spec_get(symbol: str) -> SymbolSpec:
-    """The symbol's rules for reads, kept in this process for a second (filters
-    rarely change, and every order re-reads them under the pair lock). An unknown
-    symbol is -1121 and is not remembered."""
-    now = time.monotonic()
-    held = _specs.get(symbol)
-    if held is not None and now - held[0] < SPEC_SECONDS:
-        return held[1]
-    spec = symbol_spec(symbol_get(symbol))
-    if len(_specs) > 10_000:
-        _specs.clear()
-    _specs[symbol] = (now, spec)
-    return spec
+# The columns the trade representations read: lists are built from these rows
+# (named tuples) rather than from model instances, which cost more than the query
+# on deep histories.
+TRADE_FIELDS = (
+    "symbol_id",
+    "trade_id",
+    "price",
+    "qty",
+    "quote_qty",
+    "time",
+    "buyer_id",
+    "seller_id",
+    "buyer_order_id",
+    "seller_order_id",
+    "is_buyer_maker",
+    "buyer_fee",
+    "seller_fee",
+)
 
 
-def spec_cache_clear() -> None:
-    _specs.clear()
-
-
-def symbols_list(symbols: list[str] | None = None) -> list[Symbol]:
-    rows = Symbol.objects.order_by("symbol")
-    if symbols is not None:
-        rows = list(rows.filter(symbol__in=symbols))
-        if len(rows) != len(symbols):
-            raise bad_symbol()
-    return list(rows)
+def rows_of(query, fields) -> list:
+    return list(query.values_list(*fields, named=True))
 
 
 # --- Depth --------------------------------------------------------------------------
@@ -157,17 +135,17 @@ def trades_recent(*, symbol: str, limit: int) -> list[dict]:
     if cached is not None:
         return cached
     query = Trade.objects.filter(symbol_id=symbol).order_by("-trade_id")
-    return [trade_public(t) for t in reversed(_rows(query[:limit], TRADE_FIELDS))]
+    return [trade_public(t) for t in reversed(rows_of(query[:limit], TRADE_FIELDS))]
 
 
 def trades_historical(*, symbol: str, limit: int, from_id: int | None) -> list[dict]:
     symbol_spec_get(symbol)
     query = Trade.objects.filter(symbol_id=symbol)
     if from_id is None:
-        rows = _rows(query.order_by("-trade_id")[:limit], TRADE_FIELDS)[::-1]
+        rows = rows_of(query.order_by("-trade_id")[:limit], TRADE_FIELDS)[::-1]
     else:
         query = query.filter(trade_id__gte=from_id).order_by("trade_id")
-        rows = _rows(query[:limit], TRADE_FIELDS)
+        rows = rows_of(query[:limit], TRADE_FIELDS)
     return [trade_public(t) for t in rows]
 
 
@@ -393,198 +371,3 @@ def avg_price(*, symbol: str, now_ms: int, minutes: int = 5) -> dict:
         "price": amount(price),
         "closeTime": last.time if last else now_ms,
     }
-
-
-# --- Account ------------------------------------------------------------------------
-
-
-def order_get(
-    *,
-    user_id: int,
-    symbol: str,
-    order_id: int | None,
-    orig_client_order_id: str | None,
-) -> Order | None:
-    from trading.services import order_find
-
-    return order_find(
-        user_id=user_id,
-        symbol=symbol,
-        order_id=order_id,
-        orig_client_order_id=orig_client_order_id,
-    )
-
-
-# The columns the order and trade representations read: lists are built from
-# these rows (named tuples) rather than from model instances, which cost more than
-# the query on deep histories.
-ORDER_FIELDS = (
-    "symbol_id",
-    "order_id",
-    "client_order_id",
-    "price",
-    "orig_qty",
-    "executed_qty",
-    "orig_quote_order_qty",
-    "cummulative_quote_qty",
-    "status",
-    "time_in_force",
-    "type",
-    "side",
-    "time",
-    "update_time",
-    "self_trade_prevention_mode",
-)
-TRADE_FIELDS = (
-    "symbol_id",
-    "trade_id",
-    "price",
-    "qty",
-    "quote_qty",
-    "time",
-    "buyer_id",
-    "seller_id",
-    "buyer_order_id",
-    "seller_order_id",
-    "is_buyer_maker",
-    "buyer_fee",
-    "seller_fee",
-)
-
-
-def _rows(query, fields) -> list:
-    return list(query.values_list(*fields, named=True))
-
-
-OrderRow = namedtuple("OrderRow", ORDER_FIELDS)
-_OPEN_OF_USER = f"user_id = %s::bigint AND status IN {fastpath.OPEN}"
-ORDERS_OPEN = fastpath.order_select(
-    f"{_OPEN_OF_USER} ORDER BY symbol_id, order_id", ORDER_FIELDS
-)
-ORDERS_OPEN_ON = fastpath.order_select(
-    f"{_OPEN_OF_USER} AND symbol_id = %s ORDER BY order_id", ORDER_FIELDS
-)
-
-
-def orders_open(*, user_id: int, symbol: str | None) -> list:
-    """The user's open orders (on one symbol, or all), by symbol then id. The
-    most frequent signed read: on PostgreSQL one prepared statement."""
-    if connection.vendor != "postgresql":
-        return orders_open_orm(user_id=user_id, symbol=symbol)
-    if symbol is None:
-        return fastpath.read(ORDERS_OPEN, (user_id,), OrderRow._make)
-    return fastpath.read(ORDERS_OPEN_ON, (user_id, symbol), OrderRow._make)
-
-
-def orders_open_orm(*, user_id: int, symbol: str | None) -> list:
-    query = Order.objects.filter(user_id=user_id, status__in=OPEN_STATUSES)
-    if symbol is not None:
-        query = query.filter(symbol_id=symbol)
-    return _rows(query.order_by("symbol_id", "order_id"), ORDER_FIELDS)
-
-
-def orders_all(
-    *,
-    user_id: int,
-    symbol: str,
-    order_id: int | None,
-    start_time: int | None,
-    end_time: int | None,
-    limit: int,
-) -> list:
-    """allOrders, through the (user, symbol, order_id) or (user, symbol, time)
-    indexes."""
-    with replica_reads():
-        query = Order.objects.filter(user_id=user_id, symbol_id=symbol)
-        if order_id is not None:
-            query = query.filter(order_id__gte=order_id).order_by("order_id")
-            return _rows(query[:limit], ORDER_FIELDS)
-        if start_time is not None or end_time is not None:
-            if start_time is not None:
-                query = query.filter(time__gte=start_time)
-            if end_time is not None:
-                query = query.filter(time__lte=end_time)
-            return _rows(query.order_by("time", "order_id")[:limit], ORDER_FIELDS)
-        return _rows(query.order_by("-order_id")[:limit], ORDER_FIELDS)[::-1]
-
-
-def trades_mine(
-    *,
-    user_id: int,
-    symbol: str,
-    order_id: int | None,
-    start_time: int | None,
-    end_time: int | None,
-    from_id: int | None,
-    limit: int,
-) -> list:
-    """myTrades: trades the user was buyer or seller in, oldest first. With
-    ``order_id``, that order's trades, from ``from_id`` if given.
-
-    The buyer side and the seller side are read separately, each down its own
-    (user, symbol, trade_id) index with the limit, then merged: one query with
-    an OR would collect every trade of the user before sorting."""
-    with replica_reads():
-        trades = Trade.objects.filter(symbol_id=symbol)
-        if order_id is not None:
-            sides = [
-                trades.filter(buyer_id=user_id, buyer_order_id=order_id),
-                trades.filter(seller_id=user_id, seller_order_id=order_id),
-            ]
-        else:
-            sides = [trades.filter(buyer_id=user_id), trades.filter(seller_id=user_id)]
-        if start_time is not None or end_time is not None:
-            window = {}
-            if start_time is not None:
-                window["time__gte"] = start_time
-            if end_time is not None:
-                window["time__lte"] = end_time
-            sides = [side.filter(**window) for side in sides]
-        newest_first = from_id is None and start_time is None and end_time is None
-        if order_id is not None:
-            newest_first = False
-        if from_id is not None:
-            sides = [side.filter(trade_id__gte=from_id) for side in sides]
-        ordering = "-trade_id" if newest_first else "trade_id"
-        merged = {
-            row.trade_id: row
-            for side in sides
-            for row in _rows(side.order_by(ordering)[:limit], TRADE_FIELDS)
-        }
-        ordered = sorted(merged.values(), key=lambda row: row.trade_id)
-        return ordered[-limit:] if newest_first else ordered[:limit]
-
-
-def account_get(*, user_id: int, omit_zero: bool = False) -> dict:
-    rows = []
-    for asset, free, locked in balances_of(user_id):
-        if omit_zero and not free and not locked:
-            continue
-        places = max(8, funds.asset_decimals(asset))
-        rows.append(
-            {
-                "asset": asset,
-                "free": amount(free, places),
-                "locked": amount(locked, places),
-            }
-        )
-    return {"balances": rows}
-
-
-BALANCES_OF = (
-    "SELECT asset_id, free, locked FROM accounts_balance "
-    "WHERE user_id = %s::bigint ORDER BY asset_id"
-)
-
-
-def balances_of(user_id: int) -> list[tuple]:
-    """(asset, free, locked) of every asset the user has held, by asset; on
-    PostgreSQL one prepared statement (GET account is a frequent signed read)."""
-    if connection.vendor == "postgresql":
-        return fastpath.read(BALANCES_OF, (user_id,), tuple)
-    return balances_of_orm(user_id)
-
-
-def balances_of_orm(user_id: int) -> list[tuple]:
-    query = Balance.objects.filter(user_id=user_id).order_by("asset_id")
-    return list(query.values_list("asset_id", "free", "locked"))

@@ -2,16 +2,8 @@
 
 from __future__ import annotations
 
-from decimal import Decimal
-
+from trading.marketdata.shapes import amount
 from trading.models import Order, Trade
-
-
-def amount(value: Decimal | int | None, places: int = 8) -> str:
-    """A decimal as Binance writes it: a string with a fixed number of places."""
-    if value is None:
-        value = 0
-    return f"{value:.{places}f}"
 
 
 def order_ack(order: Order) -> dict:
@@ -121,18 +113,6 @@ def order_cancelled(
         "transactTime": order.update_time,
         **core,
         "selfTradePreventionMode": order.self_trade_prevention_mode,
-    }
-
-
-def trade_public(trade: Trade) -> dict:
-    return {
-        "id": trade.trade_id,
-        "price": amount(trade.price),
-        "qty": amount(trade.qty),
-        "quoteQty": amount(trade.quote_qty),
-        "time": trade.time,
-        "isBuyerMaker": trade.is_buyer_maker,
-        "isBestMatch": True,
     }
 
 

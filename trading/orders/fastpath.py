@@ -4,13 +4,11 @@ Profiling showed ``order_place`` waiting on round trips and on PostgreSQL planni
 statements, not matching. On PostgreSQL the order path therefore reads everything
 it needs with the symbol's row lock in one prepared statement, and sends every
 write of the placement as prepared statements in one pipeline (one network round
-trip, no re-planning). Other databases take the ORM path in ``trading.services``,
+trip, no re-planning). Other databases take the ORM path in ``trading.orders``,
 which carries out the same plan.
 
-The balance updates keep ``accounts.services``' guarantees: rows are updated one
-by one in (user, asset) order, so concurrent transactions lock them in one order
-and never deadlock, and the CHECK constraints (``free >= 0``, ``locked >= 0``)
-refuse an overdraft, which aborts the whole transaction.
+The balance and ledger statements are ``accounts.fastpath``'s: they join the same
+pipeline, and keep ``accounts.services``' guarantees.
 """
 
 from __future__ import annotations
@@ -21,7 +19,10 @@ from decimal import Decimal
 import psycopg
 from django.db import connection
 
-from accounts import services as funds
+from accounts.fastpath import balance_changes_add
+from exchange.db import Pipeline, raw_connection
+from trading.marketdata.klines import KLINE_UPSERT, kline_rows
+from trading.models import Order
 
 OPEN = "('NEW', 'PARTIALLY_FILLED')"
 
@@ -53,18 +54,12 @@ FROM trading_order WHERE symbol_id = %s AND seq > %s::bigint
 """
 
 
-def _order_meta():
-    from trading.models import Order
-
-    return Order._meta
-
-
-_ORDER_ATTNAMES = [f.attname for f in _order_meta().concrete_fields]
+_ORDER_ATTNAMES = [f.attname for f in Order._meta.concrete_fields]
 
 
 def order_select(where: str, fields=None) -> str:
     """A SELECT of the order ``fields`` (attribute names; all by default)."""
-    meta = _order_meta()
+    meta = Order._meta
     columns = ", ".join(meta.get_field(n).column for n in fields or _ORDER_ATTNAMES)
     return f"SELECT {columns} FROM trading_order WHERE {where}"
 
@@ -92,8 +87,6 @@ def order_from_row(row: tuple | None, client_order_id: str | None):
     """The Order a find statement selected; None if there was none, or if it was
     found by id and ``client_order_id`` is given and differs (Binance: with both,
     the order must match both)."""
-    from trading.models import Order
-
     if row is None:
         return None
     order = Order.from_db("default", _ORDER_ATTNAMES, row)
@@ -135,15 +128,6 @@ class LockedSymbol:
     order: tuple | None = None
 
 
-def _raw():
-    """The psycopg connection under Django's (same session, same transaction).
-
-    Its cursors are taken as ``psycopg.Cursor`` (server-side binding), not Django's
-    client-side cursor class, so that statements can be prepared."""
-    connection.ensure_connection()
-    return connection.connection
-
-
 def symbol_lock_for_order(
     *,
     symbol: str,
@@ -157,7 +141,7 @@ def symbol_lock_for_order(
     ``find`` (a statement and its parameters), the order it selects. They are
     separate statements in the same pipeline, run after the lock is granted, so
     they see every change committed before it. Caller is inside ``atomic()``."""
-    raw = _raw()
+    raw = raw_connection()
     with (
         connection.wrap_database_errors,
         psycopg.Cursor(raw) as lock,
@@ -185,16 +169,6 @@ def symbol_lock_for_order(
     return locked
 
 
-def read(sql: str, params: tuple, row) -> list:
-    """The rows of a frequent read, each made by ``row`` (a named tuple's
-    ``_make``), through a prepared statement: the ORM's building and compiling of
-    a small query costs several times its round trip."""
-    raw = _raw()
-    with connection.wrap_database_errors, psycopg.Cursor(raw) as cursor:
-        cursor.execute(sql, params, prepare=True)
-        return [row(values) for values in cursor]
-
-
 ORDER_INSERT = """
 INSERT INTO trading_order (symbol_id, order_id, user_id, client_order_id, side, type,
     time_in_force, price, orig_qty, orig_quote_order_qty, executed_qty,
@@ -202,19 +176,6 @@ INSERT INTO trading_order (symbol_id, order_id, user_id, client_order_id, side, 
 VALUES (%s, %s::bigint, %s::bigint, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s,
     %s::bigint, %s::bigint, %s::bigint)
 RETURNING id
-"""
-BALANCE_CREATE = """
-INSERT INTO accounts_balance (user_id, asset_id, free, locked)
-VALUES (%s::bigint, %s, 0, 0) ON CONFLICT (user_id, asset_id) DO NOTHING
-"""
-BALANCE_MOVE = """
-UPDATE accounts_balance SET free = free + %s, locked = locked + %s
-WHERE user_id = %s::bigint AND asset_id = %s
-"""
-LEDGER_INSERT = """
-INSERT INTO accounts_ledgerentry (user_id, asset_id, delta_free, delta_locked, reason,
-    reference, created_at)
-VALUES (%s::bigint, %s, %s, %s, %s, %s, now())
 """
 MAKER_FILL = """
 UPDATE trading_order SET executed_qty = executed_qty + %s,
@@ -248,111 +209,38 @@ WHERE symbol = %s
 """
 
 
-def _owns_transaction() -> bool:
-    """Whether the innermost ``atomic()`` block is the whole transaction: the
-    outermost block, which commits on exit (no savepoint, no test's wrapper)."""
-    return len(connection.atomic_blocks) == 1 and connection.commit_on_exit
+class OrderPipeline(Pipeline):
+    """The writes of one placement or cancel, sent in one pipeline."""
 
-
-class Batch:
-    """The writes of one placement, sent as prepared statements in one pipeline."""
-
-    __slots__ = ("ops", "new_rows")
-
-    def __init__(self) -> None:
-        self.ops: list[tuple[str, list]] = []
-        self.new_rows: list[tuple[int, str]] = []
-
-    def add(self, sql: str, rows: list) -> None:
-        if rows:
-            self.ops.append((sql, rows))
-
-    def execute(self, *, last: bool = False) -> int | None:
-        """Send everything and wait once; returns the new order's id when the batch
-        has :meth:`order_insert`, else None.
-
-        ``last`` says the caller writes nothing more in its transaction. If that
-        transaction is exactly the caller's ``atomic()`` block (not a savepoint
-        inside another), its COMMIT goes in the same pipeline: a round trip less,
-        and Django's own commit at the block's end finds the transaction already
-        closed (psycopg's commit does nothing on an idle connection). A failed
-        statement aborts the transaction, so the COMMIT after it cannot apply
-        anything; Django rolls back as before."""
-        raw = _raw()
-        commit = last and _owns_transaction()
-        with (
-            connection.wrap_database_errors,
-            psycopg.Cursor(raw) as first,
-            psycopg.Cursor(raw) as rest,
-        ):
-            returning = None
-            with raw.pipeline():
-                for sql, rows in self.ops:
-                    if sql is ORDER_INSERT:
-                        first.execute(sql, rows[0], prepare=True)
-                        returning = first
-                    else:
-                        rest.executemany(sql, rows)
-                if commit:
-                    # As a statement, not raw.commit(): that one syncs and waits
-                    # for the results so far, a round trip of its own.
-                    rest.execute("COMMIT")
-            order_id = returning.fetchone()[0] if returning is not None else None
-        funds.balance_rows_created(self.new_rows)
-        return order_id
+    __slots__ = ()
 
     def order_insert(self, order) -> None:
-        self.add(
+        self.add_returning(
             ORDER_INSERT,
-            [
-                (
-                    order.symbol_id,
-                    order.order_id,
-                    order.user_id,
-                    order.client_order_id,
-                    order.side,
-                    order.type,
-                    order.time_in_force,
-                    order.price,
-                    order.orig_qty,
-                    order.orig_quote_order_qty,
-                    order.executed_qty,
-                    order.cummulative_quote_qty,
-                    order.status,
-                    order.self_trade_prevention_mode,
-                    order.time,
-                    order.update_time,
-                    order.seq,
-                )
-            ],
+            (
+                order.symbol_id,
+                order.order_id,
+                order.user_id,
+                order.client_order_id,
+                order.side,
+                order.type,
+                order.time_in_force,
+                order.price,
+                order.orig_qty,
+                order.orig_quote_order_qty,
+                order.executed_qty,
+                order.cummulative_quote_qty,
+                order.status,
+                order.self_trade_prevention_mode,
+                order.time,
+                order.update_time,
+                order.seq,
+            ),
         )
 
-    def balances(self, moves: list[tuple[tuple[int, str], list[Decimal]]]) -> None:
-        """Net balance changes, in (user, asset) order. Missing rows are created at
-        zero first, so that a debit from one fails the CHECK constraint."""
-        missing = funds.balance_rows_missing(moves)
-        self.new_rows = missing
-        self.add(BALANCE_CREATE, missing)
-        self.add(
-            BALANCE_MOVE,
-            [(df, dl, user_id, asset) for (user_id, asset), (df, dl) in moves],
-        )
-
-    def ledger(self, changes) -> None:
-        self.add(
-            LEDGER_INSERT,
-            [
-                (
-                    c.user_id,
-                    c.asset,
-                    c.delta_free,
-                    c.delta_locked,
-                    c.reason,
-                    c.reference,
-                )
-                for c in changes
-            ],
-        )
+    def funds(self, changes) -> None:
+        """Every balance change, with its ledger rows (``accounts.fastpath``)."""
+        balance_changes_add(self, changes)
 
     def makers_fill(self, symbol: str, updates: dict, now: int, seq: int) -> None:
         """Add each maker's fills and set its status (FILLED when nothing is left)."""
@@ -411,8 +299,6 @@ class Batch:
         self.add(SYMBOL_SEQ, [(seq, symbol)])
 
     def klines(self, symbol: str, candle) -> None:
-        from trading.klines import KLINE_UPSERT, kline_rows
-
         self.add(KLINE_UPSERT, kline_rows(symbol, candle))
 
     def symbol_advance(

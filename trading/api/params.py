@@ -118,7 +118,7 @@ class Params:
             )
         number = int(value)
         if number > MAX_INT64 or number < -MAX_INT64:
-            raise ExchangeError(-1108, f"Parameter '{name}' overflowed.")
+            raise errors.param_overflow(name)
         if (minimum is not None and number < minimum) or (
             maximum is not None and number > maximum
         ):
@@ -175,7 +175,7 @@ class Params:
             parsed = json.loads(value)
         except ValueError:
             raise ExchangeError(
-                -1135, f"JSON sent for parameter '{name}' is not valid"
+                errors.INVALID_JSON, f"JSON sent for parameter '{name}' is not valid"
             ) from None
         if (
             not isinstance(parsed, list)
@@ -186,5 +186,8 @@ class Params:
         ):
             raise errors.invalid_parameter(name)
         if len(set(parsed)) != len(parsed):
-            raise ExchangeError(-1151, "Symbol is present multiple times in the list.")
+            raise ExchangeError(
+                errors.DUPLICATE_SYMBOLS,
+                "Symbol is present multiple times in the list.",
+            )
         return parsed

@@ -11,24 +11,20 @@ readers fall back to the database.
 from __future__ import annotations
 
 import json
-import logging
 import threading
-import time
 
 from django.conf import settings
 from django.core.cache import cache
 from django.db import transaction
 
 from exchange.metrics import CACHE_REQUESTS
-from trading.specs import SymbolSpec
-
-logger = logging.getLogger(__name__)
+from exchange.redis import REDIS_DOWN, breaker_open, redis_client, redis_failed
+from trading.marketdata.shapes import trade_public
+from trading.symbols.specs import SymbolSpec
 
 DEPTH_LEVELS = 100
-RETRY_AFTER_FAILURE_SECONDS = 2.0
 
 _local_guard = threading.Lock()
-_down_until = [0.0]
 # Symbols whose market data this process failed to publish.
 _unpublished: set[str] = set()
 
@@ -42,44 +38,23 @@ return 1
 
 
 def _redis():
-    """The raw Redis connection, or None on the local-memory cache or while Redis
-    is considered down. The first call after an outage drops what this process
+    """The Redis connection, or None on the local-memory cache or while Redis is
+    considered down. The first call after an outage drops what this process
     could not publish during it, so readers get the database until the next
     publish instead of a stale snapshot."""
-    if not settings.REDIS_URL or time.monotonic() < _down_until[0]:
-        return None
-    from django_redis import get_redis_connection
-
-    client = get_redis_connection("default")
-    if _unpublished:
+    client = redis_client()
+    if client is not None and _unpublished:
         stale = sorted(_unpublished)
         _unpublished.clear()
         try:
             client.delete(
                 *[_key(kind, s) for s in stale for kind in ("depth", "trades")]
             )
-        except Exception:  # noqa: BLE001 - Redis down is degraded service
+        except REDIS_DOWN:
             _unpublished.update(stale)
-            _failed("heal")
+            redis_failed("heal")
             return None
     return client
-
-
-def redis_client():
-    """The shared Redis connection behind the breaker, or None while it is open."""
-    return _redis()
-
-
-def redis_failed(what: str) -> None:
-    """Open the breaker: Redis is skipped for a moment, logged once per window."""
-    _failed(what)
-
-
-def _failed(what: str) -> None:
-    if time.monotonic() >= _down_until[0]:
-        # One line per outage window, not a trace per call.
-        logger.warning("Redis unavailable (%s); serving from the database", what)
-    _down_until[0] = time.monotonic() + RETRY_AFTER_FAILURE_SECONDS
 
 
 def _key(kind: str, symbol: str) -> str:
@@ -88,9 +63,8 @@ def _key(kind: str, symbol: str) -> str:
     return cache.make_key(key) if settings.REDIS_URL else key
 
 
-def breaker_reset() -> None:
-    """Try Redis again at once (tests, and after an operator fixed it)."""
-    _down_until[0] = 0.0
+def unpublished_forget() -> None:
+    """Forget what this process failed to publish (tests)."""
     _unpublished.clear()
 
 
@@ -103,8 +77,8 @@ def store_if_newer(kind: str, symbol: str, seq: int, value: dict) -> bool:
             return False
         try:
             return bool(client.eval(_SET_IF_NEWER, 1, key, seq, json.dumps(value)))
-        except Exception:  # noqa: BLE001 - Redis down is degraded service
-            _failed("write")
+        except REDIS_DOWN:
+            redis_failed("write")
             return False
     with _local_guard:
         current = cache.get(key)
@@ -125,8 +99,8 @@ def load(kind: str, symbol: str) -> tuple[int, dict] | None:
                 seq, raw = client.hmget(key, ["seq", "value"])
                 if raw is not None:
                     found = (int(seq), json.loads(raw))
-            except Exception:  # noqa: BLE001 - Redis down is degraded service
-                _failed("read")
+            except REDIS_DOWN:
+                redis_failed("read")
     else:
         found = cache.get(key)
     CACHE_REQUESTS.labels("hit" if found is not None else "miss").inc()
@@ -140,8 +114,8 @@ def forget(kind: str, symbol: str) -> None:
         if client is not None:
             try:
                 client.delete(key)
-            except Exception:  # noqa: BLE001 - Redis down is degraded service
-                _failed("delete")
+            except REDIS_DOWN:
+                redis_failed("delete")
     else:
         cache.delete(key)
 
@@ -182,8 +156,8 @@ def trades_push(symbol: str, seq: int, trades: list[dict]) -> bool:
             args = [seq, RECENT_TRADES, first, last] + [json.dumps(t) for t in trades]
             keys = (key, seq_key, newest_key)
             return bool(client.eval(_PUSH_IF_NEWER, 3, *keys, *args))
-        except Exception:  # noqa: BLE001 - Redis down is degraded service
-            _failed("write")
+        except REDIS_DOWN:
+            redis_failed("write")
             return False
     with _local_guard:
         current = cache.get(seq_key)
@@ -209,8 +183,8 @@ def trades_recent(symbol: str, limit: int) -> list[dict] | None:
                 raw = client.lrange(key, 0, limit - 1)
                 if len(raw) >= limit:
                     found = [json.loads(item) for item in reversed(raw)]
-            except Exception:  # noqa: BLE001 - Redis down is degraded service
-                _failed("read")
+            except REDIS_DOWN:
+                redis_failed("read")
     else:
         kept = cache.get(key) or []
         if len(kept) >= limit:
@@ -223,8 +197,6 @@ def publish_on_commit(*, symbol: str, seq: int, book, spec: SymbolSpec, trades) 
     """Capture the book's top levels and the new trades now (the caller holds the
     pair lock) and write them once the transaction commits. The callbacks run
     before the pair lock is released, so trades reach the list in order."""
-    from trading.representations import trade_public
-
     bids, asks = book.depth(DEPTH_LEVELS)
     snapshot = {"bids": bids, "asks": asks}
     public = [trade_public(t) for t in trades]
@@ -236,9 +208,9 @@ def publish_on_commit(*, symbol: str, seq: int, book, spec: SymbolSpec, trades) 
             store_if_newer("depth", symbol, seq, snapshot)
             if public:
                 trades_push(symbol, seq, public)
-        except Exception:  # noqa: BLE001 - the cache being down is degraded service
-            _failed("publish")
-        if settings.REDIS_URL and time.monotonic() < _down_until[0]:
+        except REDIS_DOWN:
+            redis_failed("publish")
+        if settings.REDIS_URL and breaker_open():
             # Redis failed (now or just before): this snapshot is not there.
             _unpublished.add(symbol)
 

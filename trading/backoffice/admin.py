@@ -2,9 +2,9 @@
 the user actions that reach into trading (disabling a user cancels their orders).
 
 Admin pages only collect input and call services: a symbol is created, edited and
-halted through ``trading.ops`` / ``trading.services``, orders are cancelled through
-``order_cancel``; nothing edits an order, trade or status row directly. Every action
-is written to the admin log.
+halted through ``trading.backoffice.services`` and ``trading.symbols.services``,
+orders are cancelled through ``order_cancel``; nothing edits an order, trade or
+status row directly. Every action is written to the admin log.
 """
 
 from __future__ import annotations
@@ -28,8 +28,10 @@ from accounts.admin import changelist_totals
 from accounts.models import User
 from accounts.reconcile import sums_by
 from exchange.errors import ExchangeError
-from trading import ops, services
+from trading.backoffice import services as ops
 from trading.models import OPEN_STATUSES, Order, Symbol, Trade
+from trading.orders import persist as order_persist
+from trading.symbols import services as symbol_services
 
 # Destructive actions need a superuser or one of these permissions. The accounts
 # ones are declared in accounts.models; the trading ones belong in the Meta of the
@@ -268,7 +270,7 @@ class SymbolAdmin(admin.ModelAdmin):
         for row in queryset.order_by("symbol"):
             if row.status == status:
                 continue
-            services.symbol_set_status(symbol=row.symbol, status=status)
+            symbol_services.symbol_set_status(symbol=row.symbol, status=status)
             self.log_change(request, row, f"Status {row.status} -> {status}.")
             changed.append(row.symbol)
         if changed:
@@ -312,7 +314,7 @@ class SymbolAdmin(admin.ModelAdmin):
             "opts": self.opts,
             "rows": [
                 overview_display(row)
-                for row in ops.symbol_overview_list(now_ms=services.now_ms())
+                for row in ops.symbol_overview_list(now_ms=order_persist.now_ms())
             ],
             "reconciliation": ops.reconciliation_last(),
         }

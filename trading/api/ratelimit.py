@@ -14,7 +14,7 @@ from redis.exceptions import RedisError
 from exchange import errors
 from exchange.errors import ExchangeError
 from exchange.metrics import RATE_LIMIT_FAIL_OPEN
-from trading import market_cache
+from trading.marketdata import cache as market_cache
 
 # Only an unreachable Redis lets requests through unlimited; a bug must not.
 REDIS_DOWN = (RedisError, ConnectionError, TimeoutError, OSError)
@@ -124,3 +124,28 @@ def order_counts(*, user_id: int) -> tuple[int, int]:
             market_cache.redis_failed("rate limits")
             values.append(0)
     return values[0], values[1]
+
+
+def rate_limits_info() -> list[dict]:
+    """The limits as exchangeInfo and rateLimit/order describe them."""
+    limits = settings.RATE_LIMITS
+    return [
+        {
+            "rateLimitType": "REQUEST_WEIGHT",
+            "interval": "MINUTE",
+            "intervalNum": 1,
+            "limit": limits["weight_per_minute"],
+        },
+        {
+            "rateLimitType": "ORDERS",
+            "interval": "SECOND",
+            "intervalNum": 10,
+            "limit": limits["orders_per_10s"],
+        },
+        {
+            "rateLimitType": "ORDERS",
+            "interval": "DAY",
+            "intervalNum": 1,
+            "limit": limits["orders_per_day"],
+        },
+    ]

@@ -5,10 +5,11 @@ from __future__ import annotations
 
 from django.db import transaction
 
-from trading import market_cache
+from trading.marketdata import cache as market_cache
+from trading.marketdata.selectors import depth_from_database
+from trading.marketdata.shapes import trade_public
 from trading.models import Symbol, Trade
-from trading.representations import trade_public
-from trading.selectors import depth_from_database, symbol_spec_get
+from trading.symbols.selectors import symbol_spec_get
 
 
 def market_cache_rebuild(*, symbol: str) -> dict:

@@ -9,6 +9,8 @@ from accounts.models import Balance
 from accounts.reconcile import register_check
 from matching.registry import BookSlot
 from trading.models import OPEN_STATUSES, Order, Symbol
+from trading.orders.books import book_rows_open
+from trading.symbols.selectors import symbol_spec
 
 
 def locked_check() -> list[str]:
@@ -52,8 +54,6 @@ def overfill_check() -> list[str]:
 
 def books_check() -> list[str]:
     """Every symbol's book, rebuilt from its open orders, is uncrossed and sound."""
-    from trading.services import book_rows_open, symbol_spec
-
     problems = []
     for row in Symbol.objects.all():
         spec = symbol_spec(row)

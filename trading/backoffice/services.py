@@ -26,18 +26,12 @@ from accounts import services as funds
 from accounts.models import ReconciliationRun, User
 from accounts.reconcile import sums_by
 from exchange import errors
-from exchange.errors import ExchangeError
+from exchange.errors import ExchangeError, bad_symbol
 from trading.models import OPEN_STATUSES, Order, Symbol, Trade
-from trading.services import (
-    bad_symbol,
-    order_cancel,
-    order_cancel_all,
-    pair_locked,
-    symbol_create,
-    symbol_lock,
-    symbol_set_status,
-)
-from trading.specs import symbol_filters_problems
+from trading.orders.services import order_cancel, order_cancel_all
+from trading.symbols.locks import pair_locked, symbol_lock
+from trading.symbols.services import symbol_create, symbol_set_status
+from trading.symbols.specs import symbol_filters_problems
 
 ZERO = Decimal(0)
 DAY_MS = 24 * 3600 * 1000

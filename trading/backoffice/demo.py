@@ -6,8 +6,10 @@ from django.db import transaction
 
 from accounts import services as account_services
 from accounts.models import Asset, LedgerEntry, User
-from trading import services as trading_services
 from trading.models import Order, Symbol
+from trading.orders import services as order_services
+from trading.orders import types as order_types
+from trading.symbols import services as symbol_services
 
 ASSETS = [("BTC", "Bitcoin", 8), ("ETH", "Ether", 8), ("USDT", "Tether USD", 8)]
 DEMO_USERS = {
@@ -87,7 +89,7 @@ def demo_seed() -> list[str]:
                     lines.append(f"deposited {amount} {asset} for {username}")
     for spec in SYMBOLS:
         if not Symbol.objects.filter(symbol=spec["symbol"]).exists():
-            trading_services.symbol_create(**spec)
+            symbol_services.symbol_create(**spec)
             lines.append(f"created symbol {spec['symbol']}")
     lines += _demo_books()
     lines.append(
@@ -114,9 +116,9 @@ def _demo_books() -> list[str]:
                 (alice, "BUY", mid - offset),
                 (bob, "SELL", mid + offset),
             ):
-                trading_services.order_place(
+                order_services.order_place(
                     user_id=user.id,
-                    request=trading_services.OrderRequest(
+                    request=order_types.OrderRequest(
                         symbol=symbol,
                         side=side,
                         type="LIMIT",

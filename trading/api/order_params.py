@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from exchange import errors
 from exchange.errors import ExchangeError
-from trading.params import Params
-from trading.services import OrderRequest
+from trading.api.params import Params
+from trading.orders.types import OrderRequest
 
 SIDES = ("BUY", "SELL")
 SUPPORTED_TYPES = ("LIMIT", "MARKET", "LIMIT_MAKER")

@@ -108,7 +108,10 @@ class SymbolSpec:
 
 
 def _places(value: Decimal) -> int:
-    return max(0, -value.normalize().as_tuple().exponent)
+    exponent = value.normalize().as_tuple().exponent
+    if not isinstance(exponent, int):
+        raise ValueError(f"not a finite amount: {value}")
+    return max(0, -exponent)
 
 
 def symbol_filters_problems(

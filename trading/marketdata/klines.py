@@ -10,6 +10,7 @@ from decimal import Decimal
 
 from django.db import connection
 
+from trading.marketdata.shapes import amount
 from trading.models import Kline
 
 SECOND = 1000
@@ -254,8 +255,6 @@ def klines_list(
 
 def kline_row(interval: str, candle: Candle) -> list:
     """Binance's kline array."""
-    from trading.representations import amount
-
     return [
         candle.open_time,
         amount(candle.open),

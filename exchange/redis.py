@@ -1,0 +1,50 @@
+"""The one Redis client of the exchange, behind a circuit breaker.
+
+Redis is a cache here: market data, rate-limit counters, key look-ups. When it
+fails, callers skip it for a moment (the breaker is open) and serve from the
+database or without the limit, so a dead Redis neither slows every request nor
+turns into errors. Only Redis's own failures open the breaker: a programming error
+raises as usual and is not mistaken for an outage.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+
+from django.conf import settings
+from django_redis import get_redis_connection
+from redis.exceptions import RedisError
+
+logger = logging.getLogger(__name__)
+
+# What an unreachable or failing Redis raises through redis-py.
+REDIS_DOWN = (RedisError, ConnectionError, TimeoutError, OSError)
+RETRY_AFTER_FAILURE_SECONDS = 2.0
+
+_down_until = [0.0]
+
+
+def redis_client():
+    """The shared Redis connection, or None on the local-memory cache or while the
+    breaker is open."""
+    if not settings.REDIS_URL or breaker_open():
+        return None
+    return get_redis_connection("default")
+
+
+def breaker_open() -> bool:
+    return time.monotonic() < _down_until[0]
+
+
+def redis_failed(what: str) -> None:
+    """Open the breaker: Redis is skipped for a moment, logged once per window."""
+    if not breaker_open():
+        # One line per outage window, not a trace per call.
+        logger.warning("Redis unavailable (%s); serving from the database", what)
+    _down_until[0] = time.monotonic() + RETRY_AFTER_FAILURE_SECONDS
+
+
+def breaker_reset() -> None:
+    """Try Redis again at once (tests, and after an operator fixed it)."""
+    _down_until[0] = 0.0

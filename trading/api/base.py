@@ -1,0 +1,106 @@
+"""The /api/v3 view classes every endpoint builds on: Binance's JSON-only answers,
+request weight per IP, the signed read and trade variants, and the OpenAPI
+parameter helpers."""
+
+from __future__ import annotations
+
+import time
+
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import OpenApiParameter
+from rest_framework.exceptions import APIException
+from rest_framework.negotiation import BaseContentNegotiation
+from rest_framework.permissions import AllowAny
+from rest_framework.views import APIView
+
+from accounts.authentication import SIGNED_AUTHENTICATION, CanRead, CanTrade, client_ip
+from exchange.errors import ExchangeError
+from trading.api.params import Params
+from trading.api.ratelimit import rate_limit_check
+
+
+def now_ms() -> int:
+    return int(time.time() * 1000)
+
+
+def query_param(name: str, kind=OpenApiTypes.STR, required: bool = False, **kw):
+    return OpenApiParameter(name, kind, OpenApiParameter.QUERY, required=required, **kw)
+
+
+SIGNED_PARAMS = [
+    query_param("timestamp", OpenApiTypes.INT64, description="ms; with an API key"),
+    query_param("recvWindow", OpenApiTypes.INT64),
+    query_param("signature", description="hex HMAC-SHA256; with an API key"),
+]
+SYMBOL = query_param("symbol", required=True)
+
+
+class JsonOnly(BaseContentNegotiation):
+    """Binance answers JSON whatever the Accept header says; skipping the media-type
+    matching also spares every request parsing that header."""
+
+    def select_parser(self, request, parsers):
+        content_type = request.content_type or ""
+        for parser in parsers:
+            if content_type.startswith(parser.media_type):
+                return parser
+        return None
+
+    def select_renderer(self, request, renderers, format_suffix=None):
+        return renderers[0], renderers[0].media_type
+
+
+class BinanceApi(APIView):
+    """Public by default; counts request weight per IP."""
+
+    content_negotiation_class = JsonOnly
+    authentication_classes: list = []
+    permission_classes = [AllowAny]
+    weight = 1
+    counts_orders = False
+
+    def request_weight(self, request, params: Params) -> int:
+        return self.weight
+
+    def initial(self, request, *args, **kwargs):
+        try:
+            super().initial(request, *args, **kwargs)
+            self.params = Params.from_request(request)
+        except (ExchangeError, APIException):
+            self.count_refused(request)
+            raise
+        user = getattr(request, "user", None)
+        self.rate_headers = rate_limit_check(
+            ip=client_ip(request),
+            weight=self.request_weight(request, self.params),
+            user_id=user.id if user is not None and self.counts_orders else None,
+            order=self.counts_orders and request.method == "POST",
+        )
+
+    def count_refused(self, request) -> None:
+        """A request refused before it ran (bad key, signature, timestamp or
+        parameters) still uses its weight, so that guessing is limited like any
+        other traffic; past the limit the refusal becomes a 429."""
+        try:
+            weight = self.request_weight(request, Params.from_request(request))
+        except ExchangeError:
+            weight = self.weight
+        self.rate_headers = rate_limit_check(
+            ip=client_ip(request), weight=weight, user_id=None, order=False
+        )
+
+    def finalize_response(self, request, response, *args, **kwargs):
+        response = super().finalize_response(request, response, *args, **kwargs)
+        for name, value in getattr(self, "rate_headers", {}).items():
+            response[name] = value
+        return response
+
+
+class SignedReadApi(BinanceApi):
+    authentication_classes = SIGNED_AUTHENTICATION
+    permission_classes = [CanRead]
+
+
+class SignedTradeApi(BinanceApi):
+    authentication_classes = SIGNED_AUTHENTICATION
+    permission_classes = [CanTrade]

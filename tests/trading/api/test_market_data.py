@@ -5,7 +5,7 @@ from decimal import Decimal
 
 import pytest
 
-from tests.api.conftest import API_DB, public
+from tests.trading.api.conftest import API_DB, public
 from trading.marketdata.klines import Candle, klines_record
 
 pytestmark = API_DB

@@ -3,7 +3,7 @@ ids, response types, test orders, cancel-replace, open and past orders, trades."
 
 import pytest
 
-from tests.api.conftest import API_DB, snapshot
+from tests.trading.api.conftest import API_DB, snapshot
 
 pytestmark = API_DB
 

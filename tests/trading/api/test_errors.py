@@ -10,7 +10,7 @@ from django.db import OperationalError
 from django.test import override_settings
 
 from accounts import services as account_services
-from tests.api.conftest import API_DB, make_trader, now_ms, public, snapshot
+from tests.trading.api.conftest import API_DB, make_trader, now_ms, public, snapshot
 from trading.models import Symbol
 from trading.symbols import services as symbol_services
 

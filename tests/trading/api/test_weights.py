@@ -6,7 +6,7 @@ from unittest import mock
 import pytest
 from django.test import override_settings
 
-from tests.api.conftest import API_DB, public
+from tests.trading.api.conftest import API_DB, public
 
 pytestmark = API_DB
 

@@ -20,13 +20,13 @@ from django.utils import timezone
 
 from accounts.models import Balance, ReconciliationRun
 from tests.factories import funded_user
-from tests.ops.test_ops import trade_at
+from tests.trading.backoffice.test_ops import trade_at
 from tests.trading.conftest import place
 from trading.backoffice import services as ops
 from trading.models import Order, Symbol
 
 D = Decimal
-ROOT = Path(__file__).resolve().parents[2]
+ROOT = Path(__file__).resolve().parents[3]
 COMMANDS = {
     "create_symbol": "trading",
     "set_symbol_status": "trading",
@@ -342,10 +342,10 @@ def test_prune_sessions_removes_only_expired_ones():
 
 @pytest.mark.django_db
 def test_prune_sessions_fails_on_an_engine_that_cannot(settings):
-    settings.SESSION_ENGINE = "tests.ops.session_engine"
+    settings.SESSION_ENGINE = "tests.trading.backoffice.session_engine"
     with pytest.raises(CommandError, match="doesn't support clearing expired"):
         run("prune_sessions")
-    settings.SESSION_ENGINE = "tests.ops.no_such_engine"
+    settings.SESSION_ENGINE = "tests.trading.backoffice.no_such_engine"
     with pytest.raises(CommandError, match="is not a session engine"):
         run("prune_sessions")
 

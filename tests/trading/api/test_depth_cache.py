@@ -6,7 +6,7 @@ from decimal import Decimal
 
 import pytest
 
-from tests.api.conftest import API_DB, public
+from tests.trading.api.conftest import API_DB, public
 from trading.marketdata import cache as market_cache
 from trading.marketdata import selectors as market_selectors
 from trading.orders import services as order_services

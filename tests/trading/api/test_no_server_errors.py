@@ -4,7 +4,7 @@ is sent a list of hostile values, and each answer must be a Binance-shaped 2xx o
 
 from django.test import override_settings
 
-from tests.api.conftest import API_DB, public
+from tests.trading.api.conftest import API_DB, public
 
 pytestmark = API_DB
 

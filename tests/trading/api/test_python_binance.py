@@ -7,8 +7,8 @@ from decimal import Decimal
 import pytest
 
 from accounts import services as account_services
-from tests.api.conftest import API_DB, now_ms
 from tests.factories import funded_user
+from tests.trading.api.conftest import API_DB, now_ms
 
 with warnings.catch_warnings():
     # The client imports websocket modules that warn about their own deprecations.

@@ -12,8 +12,8 @@ from accounts import services as funds
 from accounts.models import ApiKey, Balance, LedgerEntry, ReconciliationRun, User
 from exchange.errors import ExchangeError
 from tests.factories import PASSWORD, UserFactory, funded_user
-from tests.ops.conftest import grant
-from tests.ops.test_ops import trade_at
+from tests.trading.backoffice.conftest import grant
+from tests.trading.backoffice.test_ops import trade_at
 from tests.trading.conftest import bal, place
 from trading.backoffice import services as ops
 from trading.models import Order, Symbol

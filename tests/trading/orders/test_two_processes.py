@@ -8,7 +8,7 @@ from django.db import connection
 
 from accounts.reconcile import registered_checks
 from tests.factories import funded_user
-from tests.trading.child_trader import ORDERS_PER_PROCESS, trade_in_child
+from tests.trading.orders.child_trader import ORDERS_PER_PROCESS, trade_in_child
 from trading.models import OPEN_STATUSES, Order, Trade
 
 pytestmark = [pytest.mark.postgresql, pytest.mark.django_db(transaction=True)]

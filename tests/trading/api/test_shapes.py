@@ -8,7 +8,7 @@ import re
 
 import pytest
 
-from tests.api.conftest import API_DB, public
+from tests.trading.api.conftest import API_DB, public
 
 pytestmark = API_DB
 

@@ -16,7 +16,7 @@ HOST ?= 127.0.0.1
 PORT ?= 8000
 PYTEST_ARGS ?=
 
-.PHONY: venv run test smoke lint format serve-prod bench chaos infra-check clean
+.PHONY: venv run test smoke lint check format serve-prod bench chaos infra-check clean
 
 venv: $(STAMP)
 
@@ -62,6 +62,13 @@ infra-check:
 lint: venv
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
+
+# What CI checks besides the tests: lint, the import arrows, types, and that every
+# model change has its migration.
+check: lint
+	$(BIN)/lint-imports
+	$(BIN)/mypy
+	DEBUG=1 $(BIN)/python manage.py makemigrations --check --dry-run
 
 format: venv
 	$(BIN)/ruff format .

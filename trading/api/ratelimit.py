@@ -1,7 +1,8 @@
 """Binance's rate limits: request weight per IP per minute, orders per account per
 10 seconds and per day, counted in the cache (Redis in production, so that every
 worker and pod shares the counts). With the cache down, requests are not limited:
-degraded service, not an outage."""
+degraded service, not an outage; only an unreachable Redis lets requests through
+unlimited, a bug must not."""
 
 from __future__ import annotations
 
@@ -9,16 +10,11 @@ import time
 
 from django.conf import settings
 from django.core.cache import cache
-from redis.exceptions import RedisError
 
 from exchange import errors
 from exchange.errors import ExchangeError
 from exchange.metrics import RATE_LIMIT_FAIL_OPEN
-from trading.marketdata import cache as market_cache
-
-# Only an unreachable Redis lets requests through unlimited; a bug must not.
-REDIS_DOWN = (RedisError, ConnectionError, TimeoutError, OSError)
-
+from exchange.redis import REDIS_DOWN, redis_client, redis_failed
 
 _WINDOWS = {"1m": 60, "10s": 10, "1d": 86400}
 
@@ -28,7 +24,7 @@ def _count(keys: list[tuple[str, int, int]]) -> list[int] | None:
     with the cache down."""
     try:
         if settings.REDIS_URL:
-            client = market_cache.redis_client()
+            client = redis_client()
             if client is None:
                 return None
             pipe = client.pipeline(transaction=False)
@@ -43,7 +39,7 @@ def _count(keys: list[tuple[str, int, int]]) -> list[int] | None:
             totals.append(cache.incr(key, amount))
         return totals
     except REDIS_DOWN:
-        market_cache.redis_failed("rate limits")
+        redis_failed("rate limits")
         return None
 
 
@@ -116,12 +112,12 @@ def order_counts(*, user_id: int) -> tuple[int, int]:
         key, _ = _key("o", str(user_id), window, now)
         try:
             if settings.REDIS_URL:
-                client = market_cache.redis_client()
+                client = redis_client()
                 values.append(int(client.get(key) or 0) if client else 0)
             else:
                 values.append(int(cache.get(key) or 0))
         except REDIS_DOWN:
-            market_cache.redis_failed("rate limits")
+            redis_failed("rate limits")
             values.append(0)
     return values[0], values[1]
 

@@ -38,7 +38,7 @@ test: venv
 
 # A short end-to-end check of a served exchange on the embedded default.
 smoke: venv
-	bash scripts/smoke.sh
+	bash tools/smoke.sh
 
 # The production-like stack: gunicorn on PostgreSQL + Redis, DEBUG off. The image
 # runs the very same gunicorn command.
@@ -48,13 +48,13 @@ serve-prod: venv
 
 # Locust at steady rates against serve-prod; writes the table to docs/performance.md.
 bench: venv
-	$(BIN)/python scripts/bench.py --write-docs
+	$(BIN)/python -m tools.bench --write-docs
 
 # Faults under load on a throwaway stack (own PostgreSQL, Redis, gunicorn under
 # var/chaos): worker kills, Redis and PostgreSQL outages, duplicate orders; then
 # the invariants. About 5 minutes; CHAOS_ARGS=--quick for 60 s. Not part of CI.
 chaos: venv
-	$(BIN)/python scripts/chaos.py --write-docs $(CHAOS_ARGS)
+	$(BIN)/python -m tools.chaos --write-docs $(CHAOS_ARGS)
 
 infra-check:
 	bash .ci/infra-check

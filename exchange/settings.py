@@ -7,6 +7,7 @@ to PostgreSQL and Redis. With ``DEBUG`` off, a missing secret fails at boot.
 
 import base64
 import hashlib
+import importlib.util
 import os
 from datetime import timedelta
 from pathlib import Path
@@ -79,6 +80,9 @@ INSTALLED_APPS = [
     "matching",
     "trading",
 ]
+# Benchmark and profiling commands (tools/): in a checkout, not in the image.
+if importlib.util.find_spec("tools") is not None:
+    INSTALLED_APPS.append("tools")
 
 MIDDLEWARE = [
     "exchange.middleware.RequestContextMiddleware",

@@ -9,8 +9,8 @@ from collections import Counter
 from datetime import datetime
 from pathlib import Path
 
-from chaos_checks import Check
-from chaos_client import ACCEPTED, REFUSED, UNKNOWN, Record
+from tools.chaos.checks import Check
+from tools.chaos.client import ACCEPTED, REFUSED, UNKNOWN, Record
 
 START, END = "<!-- chaos:start -->", "<!-- chaos:end -->"
 

@@ -1,16 +1,12 @@
-"""The chaos run's invariant checks (scripts/chaos_*.py), on hand-made data: no
+"""The chaos run's invariant checks (tools/chaos/), on hand-made data: no
 stack, no database. Each check must pass what is right and name what is wrong."""
 
-import sys
 from decimal import Decimal
-from pathlib import Path
 
 import pytest
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[2] / "scripts"))
-
-from chaos_cache import holes  # noqa: E402
-from chaos_checks import (  # noqa: E402
+from tools.chaos.cache import holes
+from tools.chaos.checks import (
     DbOrder,
     book_problems,
     cancels_check,
@@ -18,7 +14,7 @@ from chaos_checks import (  # noqa: E402
     open_orders_in_units,
     placements_check,
 )
-from chaos_client import ACCEPTED, REFUSED, UNKNOWN, Record, classify  # noqa: E402
+from tools.chaos.client import ACCEPTED, REFUSED, UNKNOWN, Record, classify
 
 
 def answered(kind, status, body, **fields) -> Record:

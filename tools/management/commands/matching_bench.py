@@ -1,7 +1,7 @@
 from django.core.management.base import BaseCommand
 
 from matching.bench import format_report, run_bench
-from trading.bench import format_order_place_report, order_place_bench
+from tools.bench.order_place import format_order_place_report, order_place_bench
 
 
 class Command(BaseCommand):

@@ -22,7 +22,7 @@ from collections import deque
 from dataclasses import dataclass
 from decimal import Decimal
 
-from chaos_client import ACCEPTED, Clock, Connection, Record, send, signed_path
+from tools.chaos.client import ACCEPTED, Clock, Connection, Record, send, signed_path
 
 # symbol: (mid, tick, quantity step, smallest and largest quantity in steps)
 SYMBOLS = {

@@ -22,7 +22,7 @@ for _ in $(seq 50); do
   curl -sf "http://127.0.0.1:${port}/readyz" >/dev/null && break
   sleep 0.2
 done
-.venv/bin/python scripts/smoke.py "http://127.0.0.1:${port}" "$api_key" "$secret"
+.venv/bin/python -m tools.smoke "http://127.0.0.1:${port}" "$api_key" "$secret"
 kill $server
 wait $server 2>/dev/null || true
 .venv/bin/python manage.py reconcile

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import json
 
-from chaos_client import Clock, Connection, Record, send, signed_path
+from tools.chaos.client import Clock, Connection, Record, send, signed_path
 
 INSUFFICIENT = "Account has insufficient balance for requested action."
 

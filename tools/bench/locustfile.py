@@ -7,20 +7,20 @@ runs at a constant rate (``BENCH_RATE`` requests/s in total, split over the user
 so the offered load does not fall when the server slows down.
 
 Users and keys come from ``BENCH_KEYS`` (written by ``manage.py bench_setup``).
+Run by ``python -m tools.bench`` (``make bench``), from the repository root.
 """
 
-import hashlib
-import hmac
 import itertools
 import json
 import os
 import random
 import time
 from collections import deque
-from urllib.parse import urlencode
 
 import gevent
 from locust import FastHttpUser, task
+
+from tools.binance_client import API_KEY_HEADER, signed_query
 
 KEYS = json.load(open(os.environ.get("BENCH_KEYS", "var/bench-keys.json")))  # noqa: SIM115
 USERS = int(os.environ.get("BENCH_USERS", "50"))
@@ -89,14 +89,11 @@ class Trader(FastHttpUser):
     # --- signing -------------------------------------------------------------------
 
     def signed(self, method, path, params, name):
-        params = {**params, "timestamp": int(time.time() * 1000), "recvWindow": 10000}
-        query = urlencode(params)
-        signature = hmac.new(self.secret.encode(), query.encode(), hashlib.sha256)
-        url = f"{path}?{query}&signature={signature.hexdigest()}"
+        url = f"{path}?{signed_query(self.secret, params, recv_window=10000)}"
         with self.client.request(
             method,
             url,
-            headers={"X-MBX-APIKEY": self.key},
+            headers={API_KEY_HEADER: self.key},
             name=name,
             catch_response=True,
         ) as response:

@@ -1,5 +1,7 @@
 """Load-test the production-like stack at steady rates and print one table.
 
+Usage: python -m tools.bench [--rates 500,750] [--no-serve] [--write-docs]
+
 Starts `make serve-prod` (gunicorn on PostgreSQL + Redis), creates funded traders
 with API keys, then runs locust headless at a constant offered rate for each step
 (500 requests/s, then 750, 1000, ...) until p99 passes 100 ms or requests fail.
@@ -20,7 +22,7 @@ import time
 import urllib.request
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]
 VENV = ROOT / ".venv" / "bin"
 DOC = ROOT / "docs" / "performance.md"
 START, END = "<!-- bench:start -->", "<!-- bench:end -->"
@@ -75,6 +77,10 @@ def run_step(rate: int, args, host: str) -> dict:
         "BENCH_RATE": str(rate),
         "BENCH_USERS": str(args.users),
         "BENCH_KEYS": str(ROOT / "var" / "bench-keys.json"),
+        # The locustfile imports the shared signing client (tools.binance_client).
+        "PYTHONPATH": os.pathsep.join(
+            filter(None, [str(ROOT), os.environ.get("PYTHONPATH")])
+        ),
     }
     server_before = cpu_seconds(("gunicorn", "postgres", "redis-server"))
     started = time.time()
@@ -83,7 +89,7 @@ def run_step(rate: int, args, host: str) -> dict:
         [
             str(VENV / "locust"),
             "-f",
-            str(ROOT / "loadtest" / "locustfile.py"),
+            str(Path(__file__).with_name("locustfile.py")),
             "--headless",
             "--users",
             str(args.users),

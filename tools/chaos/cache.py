@@ -14,8 +14,10 @@ from __future__ import annotations
 import json
 import threading
 
-from chaos_checks import Check
-from chaos_client import Clock, Connection
+import redis
+
+from tools.chaos.checks import Check
+from tools.chaos.client import Clock, Connection
 
 # The key the cache API makes of "md:trades:<symbol>": prefix, version, key.
 KEY = "{prefix}:1:md:trades:{symbol}"
@@ -44,8 +46,6 @@ class TradesWatcher(threading.Thread):
         every: float = 1.0,
     ) -> None:
         super().__init__(name="trades-watcher", daemon=True)
-        import redis
-
         self.client = redis.Redis(
             host="127.0.0.1", port=port, socket_timeout=0.5, socket_connect_timeout=0.5
         )

@@ -20,7 +20,7 @@ import time
 import urllib.request
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]
 VENV = ROOT / ".venv" / "bin"
 WORK = ROOT / "var" / "chaos"
 HOST = "127.0.0.1"

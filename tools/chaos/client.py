@@ -9,15 +9,14 @@ a 5xx: the client cannot tell whether its order was taken).
 
 from __future__ import annotations
 
-import hashlib
-import hmac
 import http.client
 import json
 import select
 import threading
 import time
 from dataclasses import dataclass
-from urllib.parse import urlencode
+
+from tools.binance_client import signed_query
 
 HOST = "127.0.0.1"
 
@@ -110,11 +109,7 @@ def error_kind(exc: BaseException) -> str:
 
 def signed_path(path: str, params: dict, secret: str) -> str:
     """``path?query&signature=...`` with a fresh timestamp, as Binance signs."""
-    query = urlencode(
-        {**params, "timestamp": int(time.time() * 1000), "recvWindow": 10000}
-    )
-    signature = hmac.new(secret.encode(), query.encode(), hashlib.sha256).hexdigest()
-    return f"{path}?{query}&signature={signature}"
+    return f"{path}?{signed_query(secret, params, recv_window=10000)}"
 
 
 class Connection:

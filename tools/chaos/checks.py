@@ -15,7 +15,7 @@ from collections import Counter, defaultdict
 from dataclasses import dataclass, field
 from decimal import Decimal
 
-from chaos_client import ACCEPTED, REFUSED, UNKNOWN, Record
+from tools.chaos.client import ACCEPTED, REFUSED, UNKNOWN, Record
 
 OPEN = ("NEW", "PARTIALLY_FILLED")
 DUPLICATE_MSG = "Duplicate order sent."

@@ -9,8 +9,6 @@ stack sustains.
 
 from __future__ import annotations
 
-import hashlib
-import hmac
 import io
 import json
 import os
@@ -24,8 +22,12 @@ from urllib.parse import urlencode
 from django.core.management import call_command
 from django.core.management.base import BaseCommand, CommandError
 from django.core.wsgi import get_wsgi_application
+from django.db import connection
+from pyinstrument import Profiler
 
-# The load test's mix (loadtest/locustfile.py): (name, weight).
+from tools.binance_client import signed_query
+
+# The load test's mix (tools/bench/locustfile.py): (name, weight).
 MIX = [
     ("order passive", 18),
     ("order crossing", 12),
@@ -86,17 +88,7 @@ class Command(BaseCommand):
             query = urlencode(params)
             headers = {}
             if account is not None:
-                query = urlencode(
-                    {
-                        **params,
-                        "timestamp": int(time.time() * 1000),
-                        "recvWindow": 10000,
-                    }
-                )
-                signature = hmac.new(
-                    account["secretKey"].encode(), query.encode(), hashlib.sha256
-                ).hexdigest()
-                query = f"{query}&signature={signature}"
+                query = signed_query(account["secretKey"], params, recv_window=10000)
                 headers["HTTP_X_MBX_APIKEY"] = account["apiKey"]
             environ = {
                 "REQUEST_METHOD": method,
@@ -199,8 +191,6 @@ class Command(BaseCommand):
 
         profiler = None
         if profile:
-            from pyinstrument import Profiler
-
             profiler = Profiler(interval=0.0005)
             profiler.start()
         wall = defaultdict(float)
@@ -252,8 +242,6 @@ class Command(BaseCommand):
 def _backend_cpu() -> float | None:
     """CPU seconds of this connection's PostgreSQL backend, when it runs on this
     machine (None elsewhere, or on another database)."""
-    from django.db import connection
-
     if connection.vendor != "postgresql":
         return None
     with connection.cursor() as cursor:

@@ -16,7 +16,7 @@ import signal
 import threading
 from dataclasses import dataclass
 
-from chaos_client import Clock
+from tools.chaos.client import Clock
 
 
 @dataclass(frozen=True, slots=True)

@@ -27,16 +27,17 @@ import threading
 import time
 import urllib.request
 from dataclasses import dataclass
-from pathlib import Path
 
-import chaos_books
-import chaos_cache
-import chaos_checks as checks
-from chaos_checks import Check
-from chaos_client import ACCEPTED, UNKNOWN, Clock, Connection, Record
-from chaos_faults import Outages, Timeline, WorkerKiller
-from chaos_load import SYMBOLS, Account, ClientIds, Duplicator, Sink, Trader
-from chaos_report import (
+import psycopg
+
+from tools.chaos import books as chaos_books
+from tools.chaos import cache as chaos_cache
+from tools.chaos import checks
+from tools.chaos.checks import Check
+from tools.chaos.client import ACCEPTED, UNKNOWN, Clock, Connection, Record
+from tools.chaos.faults import Outages, Timeline, WorkerKiller
+from tools.chaos.load import SYMBOLS, Account, ClientIds, Duplicator, Sink, Trader
+from tools.chaos.report import (
     checks_table,
     errors_table,
     in_window,
@@ -48,7 +49,7 @@ from chaos_report import (
     windows_table,
     write_docs,
 )
-from chaos_stack import ROOT, WORK, Stack
+from tools.chaos.stack import ROOT, WORK, Stack
 
 DOC = ROOT / "docs" / "reliability.md"
 FAULTS = ("kills", "redis", "postgres", "duplicates")
@@ -460,7 +461,7 @@ def main() -> int:
     if os.environ.get("MAKELEVEL"):
         command = "make chaos" + (f" CHAOS_ARGS='{' '.join(given)}'" if given else "")
     else:
-        command = " ".join([".venv/bin/python scripts/chaos.py", *given])
+        command = " ".join([".venv/bin/python -m tools.chaos", *given])
 
     def terminate(signum, frame):
         raise SystemExit(f"stopped by signal {signum}")
@@ -526,8 +527,6 @@ def guarded(name: str, check) -> Check:
 def finish(
     stack, args, plan, records, kills, timeline, master, watcher
 ) -> tuple[str, bool]:
-    import psycopg
-
     master_same = stack.master_pid() == master
     redis_window = timeline.window("redis stopped", "redis started")
     pg_window = timeline.window("postgresql stopping", "postgresql started")
@@ -662,5 +661,4 @@ def _at(window: tuple[float, float] | None) -> str:
 
 
 if __name__ == "__main__":
-    sys.path.insert(0, str(Path(__file__).resolve().parent))
     sys.exit(main())

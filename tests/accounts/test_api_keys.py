@@ -12,8 +12,8 @@ from rest_framework.views import APIView
 from accounts import services
 from accounts.authentication import SIGNED_AUTHENTICATION, CanRead, CanTrade
 from accounts.models import ApiKey
-from accounts.signing import sign
 from tests.factories import PASSWORD, UserFactory
+from tools.binance_client import sign
 
 pytestmark = pytest.mark.django_db
 

@@ -16,10 +16,10 @@ from hypothesis import HealthCheck, settings
 from schemathesis import Config
 from werkzeug.test import EnvironBuilder
 
-from accounts.signing import sign
 from exchange.wsgi import application
 from tests.fuzz.openapi import refined
 from tests.security.clients import now_ms
+from tools.binance_client import sign
 
 SEED = 20261125
 # Per operation and phase; FUZZ_EXAMPLES=500 for a longer run by hand.

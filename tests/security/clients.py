@@ -16,7 +16,7 @@ from rest_framework_simplejwt.tokens import RefreshToken
 
 from accounts import services as account_services
 from accounts.models import ApiKey, Balance, LedgerEntry
-from accounts.signing import sign
+from tools.binance_client import sign
 from trading.models import Order, Symbol, Trade
 
 

@@ -1,9 +1,12 @@
 """Values that only look like Binance's grammar are refused before anything is read
 or written."""
 
+from urllib.parse import quote
+
 import pytest
 
 from tests.security.clients import snapshot
+from tools.binance_client import sign
 
 ORDER = {
     "symbol": "BTCUSDT",
@@ -16,8 +19,6 @@ ORDER = {
 
 
 def form(params: dict) -> str:
-    from urllib.parse import quote
-
     return "&".join(f"{k}={quote(v, safe='')}" for k, v in params.items())
 
 
@@ -55,8 +56,6 @@ def test_a_signed_timestamp_with_a_trailing_newline_is_refused(alice):
     # The timestamp moved to the body, raw, with a newline after it.
     stamp = query.split("timestamp=")[1]
     body = f"{body}&timestamp={stamp}\n"
-    from accounts.signing import sign
-
     answer = signer.send(
         "GET", "/api/v3/openOrders", "", body, sign(signer.secret, body)
     )

@@ -13,9 +13,9 @@ import pytest
 
 from accounts import services as account_services
 from accounts.models import User
-from accounts.signing import sign
 from tests.security.clients import Signed, signed_client, snapshot
 from tests.security.conftest import place
+from tools.binance_client import sign
 
 T0 = 1_800_000_000_000  # ms
 ORDER = "symbol=BTCUSDT&side=BUY&type=LIMIT&timeInForce=GTC&quantity=0.01&price=50000"

@@ -15,9 +15,9 @@ from django.test import Client
 
 from accounts import services as account_services
 from accounts.models import Balance, LedgerEntry
-from accounts.signing import sign
 from matching.registry import registry
 from tests.factories import funded_user, standard_symbols
+from tools.binance_client import sign
 from trading.marketdata import selectors as market_selectors
 from trading.models import Order, Symbol, Trade
 from trading.symbols import selectors as symbol_selectors

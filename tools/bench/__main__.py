@@ -160,7 +160,9 @@ def write_docs(text: str) -> None:
 
 
 def main() -> int:
-    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser = argparse.ArgumentParser(
+        prog="python -m tools.bench", description=__doc__.split("\n\n")[0]
+    )
     parser.add_argument("--rates", default="500,750,1000,1250,1500,2000")
     parser.add_argument("--duration", type=int, default=60, help="seconds per step")
     parser.add_argument("--users", type=int, default=50)

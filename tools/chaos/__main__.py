@@ -422,7 +422,9 @@ def run_load(stack: Stack, plan: Plan, args, clock: Clock, timeline: Timeline):
 
 
 def main() -> int:
-    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser = argparse.ArgumentParser(
+        prog="python -m tools.chaos", description=__doc__.split("\n\n")[0]
+    )
     parser.add_argument("--quick", action="store_true", help="60 s, 15 s of Redis")
     parser.add_argument("--duration", type=float, default=240.0, help="seconds")
     parser.add_argument("--users", type=int, default=60, help="at least 50")

@@ -2,7 +2,7 @@
 
 Two kinds of checks. Those over what clients were told (placements, duplicates,
 cancels) and over a worker's book are pure functions of plain data, so they are
-tested without the stack (``tests/reliability``). Those over the database are
+tested without the stack (``tests/tools/chaos``). Those over the database are
 SQL, run against the chaos cluster at the end.
 
 Each check gives a :class:`Check`: passed, failed (with the first problems), or

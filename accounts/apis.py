@@ -16,15 +16,18 @@ from rest_framework_simplejwt.token_blacklist.models import (
 )
 from rest_framework_simplejwt.tokens import RefreshToken
 
-from accounts import selectors, services
+from accounts import selectors, services, twofactor
 from accounts.authentication import BearerJWTAuthentication, client_ip
 from accounts.serializers import (
     ApiKeyCreatedOutput,
     ApiKeyInput,
     ApiKeyOutput,
+    EnrolmentOutput,
     LoginInput,
     MeOutput,
+    OtpInput,
     PasswordChangeInput,
+    RecoveryCodesOutput,
     RefreshInput,
     RegisterInput,
     TokenPairOutput,
@@ -81,6 +84,7 @@ class LoginApi(APIView):
             raise ExchangeError(
                 errors.UNAUTHORIZED, "Invalid username or password.", 401
             )
+        twofactor.twofactor_check(user=user, otp=data.validated_data["otp"])
         login_throttle_reset(username=username)
         refresh = RefreshToken.for_user(user)
         return Response({"access": str(refresh.access_token), "refresh": str(refresh)})
@@ -131,6 +135,7 @@ class MeApi(APIView):
     @extend_schema(responses={200: MeOutput})
     def get(self, request):
         body = UserOutput(request.user).data
+        body["twoFactorEnabled"] = twofactor.twofactor_enabled(user_id=request.user.id)
         body["balances"] = [
             {"asset": b.asset_id, "free": f"{b.free:.8f}", "locked": f"{b.locked:.8f}"}
             for b in selectors.balance_list(user_id=request.user.id)
@@ -154,6 +159,7 @@ class PasswordChangeApi(APIView):
                 errors.INVALID_PARAMETER,
                 "Data sent for parameter 'old_password' is not valid.",
             )
+        twofactor.twofactor_check(user=user, otp=data.validated_data["otp"])
         try:
             validate_password(data.validated_data["new_password"], user)
         except DjangoValidationError as exc:
@@ -186,6 +192,7 @@ class ApiKeyListApi(APIView):
     def post(self, request):
         data = ApiKeyInput(data=request.data)
         data.is_valid(raise_exception=True)
+        twofactor.twofactor_check(user=request.user, otp=data.validated_data["otp"])
         key, secret = services.apikey_create(
             user_id=request.user.id,
             label=data.validated_data["label"],
@@ -203,4 +210,60 @@ class ApiKeyDetailApi(APIView):
     @extend_schema(responses={204: None})
     def delete(self, request, key_id: int):
         services.apikey_revoke(user_id=request.user.id, key_id=key_id)
+        return Response(status=status.HTTP_204_NO_CONTENT)
+
+
+class TwoFactorEnrolApi(APIView):
+    """Start enrolment: a new secret, its otpauth:// URI and a QR code (SVG)."""
+
+    authentication_classes = [BearerJWTAuthentication]
+    permission_classes = [IsAuthenticated]
+
+    @extend_schema(request=None, responses={200: EnrolmentOutput})
+    def post(self, request):
+        enrolment = twofactor.twofactor_enrol_start(user=request.user)
+        return Response(EnrolmentOutput(enrolment).data)
+
+
+class TwoFactorConfirmApi(APIView):
+    """Turn two-factor on with a code; answers the recovery codes, shown once."""
+
+    authentication_classes = [BearerJWTAuthentication]
+    permission_classes = [IsAuthenticated]
+
+    @extend_schema(request=OtpInput, responses={200: RecoveryCodesOutput})
+    def post(self, request):
+        data = OtpInput(data=request.data)
+        data.is_valid(raise_exception=True)
+        codes = twofactor.twofactor_enrol_confirm(
+            user=request.user, otp=data.validated_data["otp"]
+        )
+        return Response({"recoveryCodes": codes})
+
+
+class TwoFactorRecoveryCodesApi(APIView):
+    """Replace the recovery codes, behind a code."""
+
+    authentication_classes = [BearerJWTAuthentication]
+    permission_classes = [IsAuthenticated]
+
+    @extend_schema(request=OtpInput, responses={200: RecoveryCodesOutput})
+    def post(self, request):
+        data = OtpInput(data=request.data)
+        data.is_valid(raise_exception=True)
+        codes = twofactor.twofactor_recovery_codes_regenerate(
+            user=request.user, otp=data.validated_data["otp"]
+        )
+        return Response({"recoveryCodes": codes})
+
+
+class TwoFactorDisableApi(APIView):
+    authentication_classes = [BearerJWTAuthentication]
+    permission_classes = [IsAuthenticated]
+
+    @extend_schema(request=OtpInput, responses={204: None})
+    def post(self, request):
+        data = OtpInput(data=request.data)
+        data.is_valid(raise_exception=True)
+        twofactor.twofactor_disable(user=request.user, otp=data.validated_data["otp"])
         return Response(status=status.HTTP_204_NO_CONTENT)

@@ -158,3 +158,44 @@ class ReconciliationRun(models.Model):
     def __str__(self) -> str:
         outcome = "clean" if self.clean else f"{self.mismatches} mismatch(es)"
         return f"reconcile at {self.started_at:%Y-%m-%d %H:%M:%S}: {outcome}"
+
+
+class TwoFactor(models.Model):
+    """A user's TOTP authenticator. Pending until ``confirmed_at`` is set by a
+    correct code; the secret is stored encrypted like API-key secrets."""
+
+    user = models.OneToOneField(
+        User, on_delete=models.CASCADE, primary_key=True, related_name="two_factor"
+    )
+    secret_encrypted = models.TextField()
+    confirmed_at = models.DateTimeField(null=True, blank=True)
+    # The time step of the last code accepted: a code is good once.
+    last_counter = models.BigIntegerField(default=0)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        verbose_name = "two-factor authenticator"
+
+    def __str__(self) -> str:
+        state = "enabled" if self.confirmed_at else "pending"
+        return f"{self.user_id}: {state}"
+
+
+class RecoveryCode(models.Model):
+    """A single-use code that stands in for a TOTP code. Only its digest is kept."""
+
+    user = models.ForeignKey(
+        User, on_delete=models.CASCADE, related_name="recovery_codes"
+    )
+    code_digest = models.CharField(max_length=64)
+    used_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["user", "code_digest"], name="recovery_code_user_digest"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.user_id}: {'used' if self.used_at else 'unused'}"

@@ -23,9 +23,17 @@ class RegisterInput(serializers.Serializer):
         return attrs
 
 
+def otp_field() -> serializers.CharField:
+    """A TOTP code or a recovery code, asked when the user has two-factor on."""
+    return serializers.CharField(
+        max_length=32, required=False, allow_blank=True, default=""
+    )
+
+
 class LoginInput(serializers.Serializer):
     username = serializers.CharField(max_length=150)
     password = serializers.CharField(max_length=128)
+    otp = otp_field()
 
 
 class RefreshInput(serializers.Serializer):
@@ -35,6 +43,21 @@ class RefreshInput(serializers.Serializer):
 class PasswordChangeInput(serializers.Serializer):
     old_password = serializers.CharField(max_length=128)
     new_password = serializers.CharField(max_length=128)
+    otp = otp_field()
+
+
+class OtpInput(serializers.Serializer):
+    otp = serializers.CharField(max_length=32)
+
+
+class EnrolmentOutput(serializers.Serializer):
+    secret = serializers.CharField()
+    otpauthUri = serializers.CharField(source="uri")  # noqa: N815
+    qrSvg = serializers.CharField(source="qr_svg")  # noqa: N815
+
+
+class RecoveryCodesOutput(serializers.Serializer):
+    recoveryCodes = serializers.ListField(child=serializers.CharField())  # noqa: N815
 
 
 class UserOutput(serializers.ModelSerializer):
@@ -65,6 +88,7 @@ class ApiKeyInput(serializers.Serializer):
         default=list,
         max_length=50,
     )
+    otp = otp_field()
 
 
 class ApiKeyOutput(serializers.ModelSerializer):
@@ -94,7 +118,8 @@ class BalanceOutput(serializers.Serializer):
 
 
 class MeOutput(UserOutput):
+    twoFactorEnabled = serializers.BooleanField()  # noqa: N815
     balances = BalanceOutput(many=True)
 
     class Meta(UserOutput.Meta):
-        fields = UserOutput.Meta.fields + ["balances"]
+        fields = UserOutput.Meta.fields + ["twoFactorEnabled", "balances"]

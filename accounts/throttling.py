@@ -57,3 +57,19 @@ def _account(username: str) -> str:
     included, and cache keys must not carry those (memcached refuses them)."""
     digest = hashlib.sha256(username.lower().encode("utf-8", "replace")).hexdigest()
     return f"login-user:{digest[:32]}"
+
+
+def attempt_throttle_check(*, scope: str, key: str) -> None:
+    """Count one attempt at ``scope`` (``settings.ATTEMPT_THROTTLES``) by ``key``
+    (a user id, a client IP); refuse with 429 once the window's budget is spent."""
+    limit, window = settings.ATTEMPT_THROTTLES[scope]
+    digest = hashlib.sha256(key.encode("utf-8", "replace")).hexdigest()[:32]
+    wait = _hit(f"{scope}:{digest}", limit, window)
+    if wait is not None:
+        raise ExchangeError(
+            errors.TOO_MANY_REQUESTS,
+            f"Too many attempts; retry after {wait} seconds.",
+            429,
+            headers={"Retry-After": str(wait)},
+            reason=f"{scope}_throttled",
+        )

@@ -9,6 +9,14 @@ urlpatterns = [
     path("auth/logout", apis.LogoutApi.as_view(), name="auth-logout"),
     path("me", apis.MeApi.as_view(), name="me"),
     path("me/password", apis.PasswordChangeApi.as_view(), name="me-password"),
+    path("me/2fa/enrol", apis.TwoFactorEnrolApi.as_view(), name="2fa-enrol"),
+    path("me/2fa/confirm", apis.TwoFactorConfirmApi.as_view(), name="2fa-confirm"),
+    path(
+        "me/2fa/recovery-codes",
+        apis.TwoFactorRecoveryCodesApi.as_view(),
+        name="2fa-recovery-codes",
+    ),
+    path("me/2fa/disable", apis.TwoFactorDisableApi.as_view(), name="2fa-disable"),
     path("api-keys", apis.ApiKeyListApi.as_view(), name="api-keys"),
     path("api-keys/<int:key_id>", apis.ApiKeyDetailApi.as_view(), name="api-key"),
 ]

@@ -65,7 +65,7 @@ if TESTING:
 CSRF_TRUSTED_ORIGINS = env_list("CSRF_TRUSTED_ORIGINS")
 
 INSTALLED_APPS = [
-    "django.contrib.admin",
+    "exchange.apps.BackOfficeAdminConfig",
     "django.contrib.auth",
     "django.contrib.contenttypes",
     "django.contrib.sessions",
@@ -252,6 +252,12 @@ LOGIN_THROTTLE = {
     "ip_limit": env_int("LOGIN_IP_LIMIT", 20),
     "account_limit": env_int("LOGIN_ACCOUNT_LIMIT", 5),
     "window_seconds": env_int("LOGIN_WINDOW_SECONDS", 300),
+}
+
+# Other attempts worth guessing at: (attempts, window seconds) per key.
+ATTEMPT_THROTTLES = {
+    # two-factor codes, per user
+    "otp": (env_int("OTP_ATTEMPT_LIMIT", 10), 300),
 }
 
 # Binance-style signed requests.

@@ -9,7 +9,7 @@ from django.contrib import admin
 from django.test import Client
 from django.urls import reverse
 
-from tests.factories import PASSWORD, UserFactory
+from tests.factories import PASSWORD, UserFactory, admin_login
 from tests.security.clients import access_token
 
 
@@ -70,8 +70,7 @@ def test_only_active_staff_can_log_in(db, flags):
 
 
 def test_staff_without_permissions_are_refused_model_pages(symbols):
-    client = Client()
-    client.force_login(UserFactory(is_staff=True))
+    client = admin_login(Client(), UserFactory(is_staff=True))
     assert client.get("/admin/").status_code == 200
     for url in admin_urls()[2:]:
         assert client.get(url).status_code == 403, url
@@ -79,8 +78,7 @@ def test_staff_without_permissions_are_refused_model_pages(symbols):
 
 def test_admin_posts_need_the_csrf_token(symbols):
     staff = UserFactory(is_staff=True, is_superuser=True)
-    client = Client(enforce_csrf_checks=True)
-    client.force_login(staff)
+    client = admin_login(Client(enforce_csrf_checks=True), staff)
     response = client.post(
         reverse("admin:trading_symbol_changelist"),
         {"action": "halt_trading", "_selected_action": ["BTCUSDT"]},

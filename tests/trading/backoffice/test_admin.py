@@ -4,6 +4,7 @@ destructive action behind a permission, every action in the admin log."""
 from datetime import UTC, datetime
 from decimal import Decimal
 
+import pyotp
 import pytest
 from django.contrib.admin.models import ADDITION, CHANGE, LogEntry
 from django.urls import reverse
@@ -11,7 +12,13 @@ from django.urls import reverse
 from accounts import services as funds
 from accounts.models import ApiKey, Balance, LedgerEntry, ReconciliationRun, User
 from exchange.errors import ExchangeError
-from tests.factories import PASSWORD, UserFactory, funded_user
+from tests.factories import (
+    PASSWORD,
+    UserFactory,
+    admin_login,
+    funded_user,
+    twofactor_on,
+)
 from tests.trading.backoffice.conftest import grant
 from tests.trading.backoffice.test_ops import trade_at
 from tests.trading.conftest import bal, place
@@ -34,8 +41,7 @@ OVERVIEW = reverse("admin:trading_symbol_overview")
 
 
 def logged_in(client, user):
-    client.force_login(user)
-    return client
+    return admin_login(client, user)
 
 
 def action_names(client, url) -> list[str]:
@@ -528,11 +534,12 @@ def test_reconciliation_runs_are_listed_read_only(client, superuser):
     assert client.post(change, {"clean": "false"}).status_code == 403
 
 
-def test_staff_log_in_with_a_password(client, symbols):
-    UserFactory(username="ops", is_staff=True, is_superuser=True)
+def test_staff_log_in_with_a_password_and_a_code(client, symbols):
+    ops = UserFactory(username="ops", is_staff=True, is_superuser=True)
+    secret = twofactor_on(ops)
     response = client.post(
         "/admin/login/?next=/admin/",
-        {"username": "ops", "password": PASSWORD},
+        {"username": "ops", "password": PASSWORD, "otp": pyotp.TOTP(secret).now()},
         follow=True,
     )
     assert response.redirect_chain[-1][0] == "/admin/"

@@ -4,10 +4,17 @@ downloads one of its own."""
 
 from pathlib import Path
 
+import pyotp
 import pytest
 from django.db import connections
 
-from tests.factories import PASSWORD, UserFactory, funded_user, standard_symbols
+from tests.factories import (
+    PASSWORD,
+    UserFactory,
+    funded_user,
+    standard_symbols,
+    twofactor_on,
+)
 from tests.trading.conftest import place
 from trading.models import Order, Symbol
 
@@ -68,10 +75,11 @@ class BackOffice:
     def open(self, path: str):
         self.page.goto(self.base_url + path)
 
-    def log_in(self, username: str, password: str):
+    def log_in(self, username: str, password: str, otp: str = ""):
         self.open("/admin/login/?next=/admin/")
         self.page.fill("#id_username", username)
         self.page.fill("#id_password", password)
+        self.page.fill("#id_otp", otp)
         self.page.click("input[type=submit]")
         self.page.wait_for_url(self.base_url + "/admin/")
 
@@ -93,14 +101,15 @@ def test_halt_refuse_cancel_resume_and_cancel_from_the_orders_page(
 ):
     playwright, context = browser
     standard_symbols()
-    UserFactory(username="ops", is_staff=True, is_superuser=True)
+    ops = UserFactory(username="ops", is_staff=True, is_superuser=True)
+    secret = twofactor_on(ops)
     trader = funded_user(USDT="100000")
     to_cancel_by_api = place(trader, "BUY", "0.01", "50000").order
     to_cancel_in_admin = place(trader, "BUY", "0.01", "49000").order
     office = BackOffice(context.new_page(), live_server.url)
     api = playwright.request.new_context(base_url=live_server.url)
 
-    office.log_in("ops", PASSWORD)
+    office.log_in("ops", PASSWORD, pyotp.TOTP(secret).now())
     office.page.click("text=Market overview")
     assert office.overview_cell("BTCUSDT", "status") == "TRADING"
     assert office.overview_cell("BTCUSDT", "best-bid") == "50000"

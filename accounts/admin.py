@@ -3,6 +3,7 @@ from decimal import Decimal, InvalidOperation
 from django import forms
 from django.contrib import admin, messages
 from django.contrib.auth.admin import UserAdmin as BaseUserAdmin
+from django.contrib.auth.forms import AdminPasswordChangeForm
 from django.template.defaultfilters import pluralize
 from django.template.response import TemplateResponse
 
@@ -68,8 +69,25 @@ class ApiKeyInline(admin.TabularInline):
         return False
 
 
+class PasswordSetForm(AdminPasswordChangeForm):
+    """The admin's password form, asking what to do with the user's API keys
+    (every refresh token ends either way)."""
+
+    keep_api_keys = forms.BooleanField(
+        required=False,
+        label="Keep API keys",
+        help_text="Leave unticked to revoke every API key of the user.",
+    )
+
+    def save(self, commit=True):
+        self.user.keep_api_keys_on_password_set = self.cleaned_data["keep_api_keys"]
+        return super().save(commit=commit)
+
+
 @admin.register(User)
 class UserAdmin(BaseUserAdmin):
+    change_password_form = PasswordSetForm
+    change_user_password_template = "admin/accounts/user/change_password.html"  # noqa: S105
     inlines = [BalanceInline, ApiKeyInline]
     list_display = ["username", "email", "is_active", "is_staff", "date_joined"]
     show_full_result_count = False

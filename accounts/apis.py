@@ -9,14 +9,8 @@ from rest_framework import status
 from rest_framework.permissions import AllowAny, IsAuthenticated
 from rest_framework.response import Response
 from rest_framework.views import APIView
-from rest_framework_simplejwt.exceptions import TokenError
-from rest_framework_simplejwt.token_blacklist.models import (
-    BlacklistedToken,
-    OutstandingToken,
-)
-from rest_framework_simplejwt.tokens import RefreshToken
 
-from accounts import selectors, services, twofactor
+from accounts import selectors, services, tokens, twofactor
 from accounts.authentication import BearerJWTAuthentication, client_ip
 from accounts.serializers import (
     ApiKeyCreatedOutput,
@@ -36,10 +30,6 @@ from accounts.serializers import (
 from accounts.throttling import login_throttle_check, login_throttle_reset
 from exchange import errors
 from exchange.errors import ExchangeError
-
-
-def _invalid_token() -> ExchangeError:
-    return ExchangeError(errors.UNAUTHORIZED, "Invalid or expired token.", 401)
 
 
 class RegisterApi(APIView):
@@ -86,12 +76,13 @@ class LoginApi(APIView):
             )
         twofactor.twofactor_check(user=user, otp=data.validated_data["otp"])
         login_throttle_reset(username=username)
-        refresh = RefreshToken.for_user(user)
-        return Response({"access": str(refresh.access_token), "refresh": str(refresh)})
+        pair = tokens.token_pair_issue(user=user)
+        return Response({"access": pair.access, "refresh": pair.refresh})
 
 
 class RefreshApi(APIView):
-    """Exchange a refresh token for a new pair; the old refresh token is blacklisted."""
+    """Exchange a refresh token for a new pair; the old one is blacklisted, and
+    presenting it again revokes every token rotated from the same login."""
 
     authentication_classes: list = []
     permission_classes = [AllowAny]
@@ -100,17 +91,8 @@ class RefreshApi(APIView):
     def post(self, request):
         data = RefreshInput(data=request.data)
         data.is_valid(raise_exception=True)
-        try:
-            old = RefreshToken(data.validated_data["refresh"])
-            user_id = old["user_id"]
-            old.blacklist()
-        except (TokenError, KeyError):
-            raise _invalid_token() from None
-        user = services.User.objects.filter(id=user_id, is_active=True).first()
-        if user is None:
-            raise _invalid_token()
-        refresh = RefreshToken.for_user(user)
-        return Response({"access": str(refresh.access_token), "refresh": str(refresh)})
+        pair = tokens.refresh_rotate(token=data.validated_data["refresh"])
+        return Response({"access": pair.access, "refresh": pair.refresh})
 
 
 class LogoutApi(APIView):
@@ -121,10 +103,7 @@ class LogoutApi(APIView):
     def post(self, request):
         data = RefreshInput(data=request.data)
         data.is_valid(raise_exception=True)
-        try:
-            RefreshToken(data.validated_data["refresh"]).blacklist()
-        except TokenError:
-            raise _invalid_token() from None
+        tokens.refresh_revoke(token=data.validated_data["refresh"])
         return Response(status=status.HTTP_205_RESET_CONTENT)
 
 
@@ -144,7 +123,8 @@ class MeApi(APIView):
 
 
 class PasswordChangeApi(APIView):
-    """Change the password; every refresh token issued before is blacklisted."""
+    """Change the password: every refresh token ends, and every API key is
+    revoked unless ``keepApiKeys`` is true."""
 
     authentication_classes = [BearerJWTAuthentication]
     permission_classes = [IsAuthenticated]
@@ -168,11 +148,11 @@ class PasswordChangeApi(APIView):
                 "Data sent for parameter 'new_password' is not valid: "
                 + " ".join(exc.messages),
             ) from None
-        with transaction.atomic():
-            user.set_password(data.validated_data["new_password"])
-            user.save(update_fields=["password"])
-            for token in OutstandingToken.objects.filter(user=user):
-                BlacklistedToken.objects.get_or_create(token=token)
+        services.user_password_set(
+            user=user,
+            password=data.validated_data["new_password"],
+            keep_api_keys=data.validated_data["keepApiKeys"],
+        )
         return Response(status=status.HTTP_204_NO_CONTENT)
 
 

@@ -8,6 +8,10 @@ from accounts.fields import AmountField
 class User(AbstractUser):
     """A person or bot that holds balances and trades."""
 
+    # Set by accounts.services.user_password_set when the caller asks to keep
+    # the user's API keys through this password change (not a column).
+    keep_api_keys_on_password_set = False
+
     class Meta:
         db_table = "accounts_user"
         permissions = [
@@ -16,6 +20,22 @@ class User(AbstractUser):
 
     def __str__(self) -> str:
         return self.username
+
+    def save(self, *args, **kwargs):
+        # Every way of setting a password (the API, a reset, the admin's form,
+        # ``changepassword``, a shell) goes through set_password and then save:
+        # once the new hash is stored, the credentials issued under the old one
+        # are revoked, here, so that no path can forget it.
+        password_changed = self._password is not None and not self._state.adding
+        super().save(*args, **kwargs)
+        if password_changed:
+            # accounts.services imports this module.
+            from accounts.services import user_credentials_revoke
+
+            user_credentials_revoke(
+                user_id=self.pk, keep_api_keys=self.keep_api_keys_on_password_set
+            )
+            self.keep_api_keys_on_password_set = False
 
 
 class Asset(models.Model):
@@ -199,3 +219,15 @@ class RecoveryCode(models.Model):
 
     def __str__(self) -> str:
         return f"{self.user_id}: {'used' if self.used_at else 'unused'}"
+
+
+class RevokedTokenFamily(models.Model):
+    """A login's chain of refresh tokens, revoked because one of them was used
+    again after it had been rotated (a sign it was copied)."""
+
+    family = models.CharField(max_length=64, primary_key=True)
+    user = models.ForeignKey(User, on_delete=models.CASCADE, related_name="+")
+    revoked_at = models.DateTimeField(auto_now_add=True)
+
+    def __str__(self) -> str:
+        return f"{self.user_id}: {self.family}"

@@ -44,6 +44,7 @@ class PasswordChangeInput(serializers.Serializer):
     old_password = serializers.CharField(max_length=128)
     new_password = serializers.CharField(max_length=128)
     otp = otp_field()
+    keepApiKeys = serializers.BooleanField(required=False, default=False)  # noqa: N815
 
 
 class OtpInput(serializers.Serializer):

@@ -25,6 +25,7 @@ from django.utils import timezone
 
 from accounts import crypto
 from accounts.models import ApiKey, Asset, Balance, LedgerEntry, User
+from accounts.tokens import refresh_tokens_revoke_all
 from exchange import errors
 from exchange.errors import ExchangeError
 from exchange.retry import retry_on_conflict
@@ -379,6 +380,28 @@ def user_create(
     return user
 
 
+def user_password_set(
+    *, user: User, password: str, keep_api_keys: bool = False
+) -> None:
+    """Set a new password (already validated by the caller). Every refresh token
+    of the user ends, and every API key is revoked unless ``keep_api_keys``
+    (``User.save`` calls :func:`user_credentials_revoke`)."""
+    with transaction.atomic():
+        user.set_password(password)
+        user.keep_api_keys_on_password_set = keep_api_keys
+        user.save(update_fields=["password"])
+
+
+def user_credentials_revoke(*, user_id: int, keep_api_keys: bool = False) -> None:
+    """End what was issued under the user's old password: refresh tokens (access
+    tokens carry a digest of the password hash and die by themselves) and,
+    unless ``keep_api_keys``, API keys. Called by ``User.save`` once a new
+    password hash is stored, whichever path set it."""
+    refresh_tokens_revoke_all(user_id=user_id)
+    if not keep_api_keys:
+        apikeys_revoke_all(user_id=user_id)
+
+
 # --- API keys ----------------------------------------------------------------------
 
 _KEY_ALPHABET = string.ascii_letters + string.digits
@@ -447,8 +470,13 @@ def apikey_cache_key(key: str) -> str:
 
 def user_disable(*, user_id: int) -> None:
     """Stop a user from logging in or using keys. Open orders are the caller's job."""
-    now = timezone.now()
     User.objects.filter(id=user_id).update(is_active=False)
+    apikeys_revoke_all(user_id=user_id)
+
+
+def apikeys_revoke_all(*, user_id: int) -> int:
+    """Revoke every live key of the user; returns how many there were."""
+    now = timezone.now()
     keys = list(
         ApiKey.objects.filter(user_id=user_id, revoked_at=None).values_list(
             "key", flat=True
@@ -457,3 +485,4 @@ def user_disable(*, user_id: int) -> None:
     ApiKey.objects.filter(user_id=user_id, revoked_at=None).update(revoked_at=now)
     for key in keys:
         apikey_cache_invalidate(key)
+    return len(keys)

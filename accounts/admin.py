@@ -14,6 +14,7 @@ from accounts.models import (
     Balance,
     LedgerEntry,
     ReconciliationRun,
+    SecurityEvent,
     User,
 )
 from accounts.reconcile import sums_by
@@ -282,3 +283,24 @@ class ApiKeyAdmin(admin.ModelAdmin):
             self.log_change(request, key, "revoked")
             revoked += 1
         self.message_user(request, f"Revoked {revoked} key(s).")
+
+
+@admin.register(SecurityEvent)
+class SecurityEventAdmin(admin.ModelAdmin):
+    """Users' security logs, read-only: the log is written by the services."""
+
+    list_display = ["created_at", "user", "kind", "ip", "detail"]
+    list_filter = ["kind"]
+    search_fields = ["user__username", "ip"]
+    list_select_related = ["user"]
+    readonly_fields = list_display
+    show_full_result_count = False
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False

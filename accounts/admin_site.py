@@ -22,6 +22,8 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.csrf import csrf_protect
 
 from accounts import twofactor
+from accounts.authentication import client_ip
+from accounts.securitylog import Kind, security_event_record
 from exchange.errors import ExchangeError
 
 # The session key holding the id of the user who passed the second factor.
@@ -82,6 +84,12 @@ class ExchangeAdminSite(admin.AdminSite):
         response = super().login(request, extra_context)
         if request.method == "POST" and request.user.is_authenticated:
             if response.status_code == 302:
+                security_event_record(
+                    user_id=request.user.id,
+                    kind=Kind.LOGIN,
+                    ip=client_ip(request),
+                    detail="back office",
+                )
                 if twofactor.twofactor_enabled(user_id=request.user.id):
                     session_mark_verified(request)
                 else:

@@ -1,6 +1,5 @@
 """The /api/v1 account endpoints: thin views over the accounts services."""
 
-from django.contrib.auth import authenticate
 from django.contrib.auth.password_validation import validate_password
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.db import IntegrityError, transaction
@@ -10,7 +9,7 @@ from rest_framework.permissions import AllowAny, IsAuthenticated
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from accounts import selectors, services, tokens, twofactor
+from accounts import securitylog, selectors, services, tokens, twofactor
 from accounts.authentication import BearerJWTAuthentication, client_ip
 from accounts.serializers import (
     ApiKeyCreatedOutput,
@@ -24,10 +23,11 @@ from accounts.serializers import (
     RecoveryCodesOutput,
     RefreshInput,
     RegisterInput,
+    SecurityEventOutput,
+    SecurityLogQuery,
     TokenPairOutput,
     UserOutput,
 )
-from accounts.throttling import login_throttle_check, login_throttle_reset
 from exchange import errors
 from exchange.errors import ExchangeError
 
@@ -63,20 +63,12 @@ class LoginApi(APIView):
     def post(self, request):
         data = LoginInput(data=request.data)
         data.is_valid(raise_exception=True)
-        username = data.validated_data["username"]
-        login_throttle_check(ip=client_ip(request), username=username)
-        user = authenticate(
-            request._request,
-            username=username,
+        pair = services.user_login(
+            username=data.validated_data["username"],
             password=data.validated_data["password"],
+            otp=data.validated_data["otp"],
+            ip=client_ip(request),
         )
-        if user is None:
-            raise ExchangeError(
-                errors.UNAUTHORIZED, "Invalid username or password.", 401
-            )
-        twofactor.twofactor_check(user=user, otp=data.validated_data["otp"])
-        login_throttle_reset(username=username)
-        pair = tokens.token_pair_issue(user=user)
         return Response({"access": pair.access, "refresh": pair.refresh})
 
 
@@ -152,6 +144,7 @@ class PasswordChangeApi(APIView):
             user=user,
             password=data.validated_data["new_password"],
             keep_api_keys=data.validated_data["keepApiKeys"],
+            ip=client_ip(request),
         )
         return Response(status=status.HTTP_204_NO_CONTENT)
 
@@ -178,6 +171,7 @@ class ApiKeyListApi(APIView):
             label=data.validated_data["label"],
             permissions=data.validated_data["permissions"],
             ip_allowlist=data.validated_data["ipAllowlist"],
+            ip=client_ip(request),
         )
         key.secretKey = secret
         return Response(ApiKeyCreatedOutput(key).data, status=status.HTTP_201_CREATED)
@@ -189,7 +183,9 @@ class ApiKeyDetailApi(APIView):
 
     @extend_schema(responses={204: None})
     def delete(self, request, key_id: int):
-        services.apikey_revoke(user_id=request.user.id, key_id=key_id)
+        services.apikey_revoke(
+            user_id=request.user.id, key_id=key_id, ip=client_ip(request)
+        )
         return Response(status=status.HTTP_204_NO_CONTENT)
 
 
@@ -216,7 +212,7 @@ class TwoFactorConfirmApi(APIView):
         data = OtpInput(data=request.data)
         data.is_valid(raise_exception=True)
         codes = twofactor.twofactor_enrol_confirm(
-            user=request.user, otp=data.validated_data["otp"]
+            user=request.user, otp=data.validated_data["otp"], ip=client_ip(request)
         )
         return Response({"recoveryCodes": codes})
 
@@ -232,7 +228,7 @@ class TwoFactorRecoveryCodesApi(APIView):
         data = OtpInput(data=request.data)
         data.is_valid(raise_exception=True)
         codes = twofactor.twofactor_recovery_codes_regenerate(
-            user=request.user, otp=data.validated_data["otp"]
+            user=request.user, otp=data.validated_data["otp"], ip=client_ip(request)
         )
         return Response({"recoveryCodes": codes})
 
@@ -245,5 +241,25 @@ class TwoFactorDisableApi(APIView):
     def post(self, request):
         data = OtpInput(data=request.data)
         data.is_valid(raise_exception=True)
-        twofactor.twofactor_disable(user=request.user, otp=data.validated_data["otp"])
+        twofactor.twofactor_disable(
+            user=request.user, otp=data.validated_data["otp"], ip=client_ip(request)
+        )
         return Response(status=status.HTTP_204_NO_CONTENT)
+
+
+class SecurityLogApi(APIView):
+    """The user's security log, newest first."""
+
+    authentication_classes = [BearerJWTAuthentication]
+    permission_classes = [IsAuthenticated]
+
+    @extend_schema(
+        parameters=[SecurityLogQuery], responses={200: SecurityEventOutput(many=True)}
+    )
+    def get(self, request):
+        query = SecurityLogQuery(data=request.query_params)
+        query.is_valid(raise_exception=True)
+        events = securitylog.security_event_list(
+            user_id=request.user.id, limit=int(query.validated_data["limit"])
+        )
+        return Response(SecurityEventOutput(events, many=True).data)

@@ -8,9 +8,11 @@ from accounts.fields import AmountField
 class User(AbstractUser):
     """A person or bot that holds balances and trades."""
 
-    # Set by accounts.services.user_password_set when the caller asks to keep
-    # the user's API keys through this password change (not a column).
+    # Set by accounts.services.user_password_set for the next save (not columns):
+    # whether the API keys survive this password change, and how the security
+    # log names it (kind, client IP).
     keep_api_keys_on_password_set = False
+    password_set_event: tuple[str, str | None] = ("PASSWORD_CHANGED", None)
 
     class Meta:
         db_table = "accounts_user"
@@ -32,10 +34,15 @@ class User(AbstractUser):
             # accounts.services imports this module.
             from accounts.services import user_credentials_revoke
 
+            kind, ip = self.password_set_event
             user_credentials_revoke(
-                user_id=self.pk, keep_api_keys=self.keep_api_keys_on_password_set
+                user_id=self.pk,
+                keep_api_keys=self.keep_api_keys_on_password_set,
+                event=kind,
+                ip=ip,
             )
             self.keep_api_keys_on_password_set = False
+            self.password_set_event = ("PASSWORD_CHANGED", None)
 
 
 class Asset(models.Model):
@@ -231,3 +238,35 @@ class RevokedTokenFamily(models.Model):
 
     def __str__(self) -> str:
         return f"{self.user_id}: {self.family}"
+
+
+class SecurityEvent(models.Model):
+    """One event in a user's security log: what happened, when, from where.
+    Append-only; written by the accounts services, read by the user and staff."""
+
+    class Kind(models.TextChoices):
+        LOGIN = "LOGIN"
+        LOGIN_FAILED = "LOGIN_FAILED"
+        TWO_FACTOR_ENABLED = "TWO_FACTOR_ENABLED"
+        TWO_FACTOR_DISABLED = "TWO_FACTOR_DISABLED"
+        RECOVERY_CODES_RENEWED = "RECOVERY_CODES_RENEWED"
+        API_KEY_CREATED = "API_KEY_CREATED"
+        API_KEY_REVOKED = "API_KEY_REVOKED"
+        PASSWORD_CHANGED = "PASSWORD_CHANGED"  # noqa: S105 - an event name
+        PASSWORD_RESET = "PASSWORD_RESET"  # noqa: S105
+        EMAIL_VERIFIED = "EMAIL_VERIFIED"
+        TOKEN_REUSED = "TOKEN_REUSED"  # noqa: S105
+
+    user = models.ForeignKey(
+        User, on_delete=models.CASCADE, related_name="security_events"
+    )
+    kind = models.CharField(max_length=32, choices=Kind.choices)
+    ip = models.GenericIPAddressField(null=True, blank=True)
+    detail = models.CharField(max_length=200, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        indexes = [models.Index(fields=["user", "-id"], name="security_event_user")]
+
+    def __str__(self) -> str:
+        return f"{self.user_id}: {self.kind} at {self.created_at:%Y-%m-%d %H:%M:%S}"

@@ -124,3 +124,22 @@ class MeOutput(UserOutput):
 
     class Meta(UserOutput.Meta):
         fields = UserOutput.Meta.fields + ["twoFactorEnabled", "balances"]
+
+
+class SecurityLogQuery(serializers.Serializer):
+    # ASCII digits only: int() would take other scripts' digits.
+    limit = serializers.RegexField(
+        r"^[0-9]{1,3}$", required=False, default="100", max_length=3
+    )
+
+    def validate_limit(self, value: str) -> str:
+        if not 1 <= int(value) <= 500:
+            raise serializers.ValidationError("must be between 1 and 500.")
+        return value
+
+
+class SecurityEventOutput(serializers.Serializer):
+    time = serializers.DateTimeField(source="created_at")
+    event = serializers.CharField(source="kind")
+    ip = serializers.CharField(allow_null=True)
+    detail = serializers.CharField()

@@ -18,6 +18,7 @@ from dataclasses import dataclass
 from decimal import ROUND_DOWN, Decimal
 
 from django.conf import settings
+from django.contrib.auth import authenticate
 from django.contrib.auth.hashers import make_password
 from django.core.cache import cache
 from django.db import connection, transaction
@@ -25,7 +26,10 @@ from django.utils import timezone
 
 from accounts import crypto
 from accounts.models import ApiKey, Asset, Balance, LedgerEntry, User
-from accounts.tokens import refresh_tokens_revoke_all
+from accounts.securitylog import Kind, security_event_record
+from accounts.throttling import login_throttle_check, login_throttle_reset
+from accounts.tokens import TokenPair, refresh_tokens_revoke_all, token_pair_issue
+from accounts.twofactor import twofactor_check
 from exchange import errors
 from exchange.errors import ExchangeError
 from exchange.retry import retry_on_conflict
@@ -380,8 +384,43 @@ def user_create(
     return user
 
 
+def user_login(*, username: str, password: str, otp: str, ip: str) -> TokenPair:
+    """Log in: the password, then the two-factor code when it is on. Throttled
+    per client IP and per account name; attempts and failures go to the user's
+    security log. Every refusal of a wrong name or password reads the same."""
+    login_throttle_check(ip=ip, username=username)
+    user = authenticate(None, username=username, password=password)
+    if user is None:
+        user_id = (
+            User.objects.filter(username=username, is_active=True)
+            .values_list("id", flat=True)
+            .first()
+        )
+        if user_id is not None:
+            security_event_record(
+                user_id=user_id, kind=Kind.LOGIN_FAILED, ip=ip, detail="password"
+            )
+        raise ExchangeError(errors.UNAUTHORIZED, "Invalid username or password.", 401)
+    try:
+        twofactor_check(user=user, otp=otp)
+    except ExchangeError as exc:
+        if exc.reason != "otp_required":
+            security_event_record(
+                user_id=user.id, kind=Kind.LOGIN_FAILED, ip=ip, detail="two-factor"
+            )
+        raise
+    login_throttle_reset(username=username)
+    security_event_record(user_id=user.id, kind=Kind.LOGIN, ip=ip)
+    return token_pair_issue(user=user)
+
+
 def user_password_set(
-    *, user: User, password: str, keep_api_keys: bool = False
+    *,
+    user: User,
+    password: str,
+    keep_api_keys: bool = False,
+    reset: bool = False,
+    ip: str | None = None,
 ) -> None:
     """Set a new password (already validated by the caller). Every refresh token
     of the user ends, and every API key is revoked unless ``keep_api_keys``
@@ -389,17 +428,32 @@ def user_password_set(
     with transaction.atomic():
         user.set_password(password)
         user.keep_api_keys_on_password_set = keep_api_keys
+        user.password_set_event = (
+            Kind.PASSWORD_RESET if reset else Kind.PASSWORD_CHANGED,
+            ip,
+        )
         user.save(update_fields=["password"])
 
 
-def user_credentials_revoke(*, user_id: int, keep_api_keys: bool = False) -> None:
+def user_credentials_revoke(
+    *,
+    user_id: int,
+    keep_api_keys: bool = False,
+    event: str = Kind.PASSWORD_CHANGED,
+    ip: str | None = None,
+) -> None:
     """End what was issued under the user's old password: refresh tokens (access
     tokens carry a digest of the password hash and die by themselves) and,
-    unless ``keep_api_keys``, API keys. Called by ``User.save`` once a new
-    password hash is stored, whichever path set it."""
-    refresh_tokens_revoke_all(user_id=user_id)
-    if not keep_api_keys:
-        apikeys_revoke_all(user_id=user_id)
+    unless ``keep_api_keys``, API keys; log ``event``. Called by ``User.save``
+    once a new password hash is stored, whichever path set it."""
+    sessions = refresh_tokens_revoke_all(user_id=user_id)
+    keys = 0 if keep_api_keys else apikeys_revoke_all(user_id=user_id, log=False)
+    security_event_record(
+        user_id=user_id,
+        kind=event,
+        ip=ip,
+        detail=f"{sessions} refresh token(s) ended, {keys} API key(s) revoked",
+    )
 
 
 # --- API keys ----------------------------------------------------------------------
@@ -418,6 +472,7 @@ def apikey_create(
     label: str = "",
     permissions: Sequence[str] = ("read",),
     ip_allowlist: Sequence[str] = (),
+    ip: str | None = None,
 ) -> tuple[ApiKey, str]:
     """Create an API key; returns it with its secret, which is never shown again."""
     unknown = set(permissions) - {"read", "trade"}
@@ -438,10 +493,16 @@ def apikey_create(
         can_trade="trade" in permissions,
         ip_allowlist=allowlist,
     )
+    security_event_record(
+        user_id=user_id,
+        kind=Kind.API_KEY_CREATED,
+        ip=ip,
+        detail=f"{key.label or 'key'} {key.key[:8]}... ({','.join(key.permissions)})",
+    )
     return key, secret
 
 
-def apikey_revoke(*, user_id: int, key_id: int) -> ApiKey:
+def apikey_revoke(*, user_id: int, key_id: int, ip: str | None = None) -> ApiKey:
     """Revoke one of the user's keys; another user's key is 'not found'."""
     key = ApiKey.objects.filter(id=key_id, user_id=user_id, revoked_at=None).first()
     if key is None:
@@ -449,6 +510,12 @@ def apikey_revoke(*, user_id: int, key_id: int) -> ApiKey:
     key.revoked_at = timezone.now()
     key.save(update_fields=["revoked_at"])
     apikey_cache_invalidate(key.key)
+    security_event_record(
+        user_id=user_id,
+        kind=Kind.API_KEY_REVOKED,
+        ip=ip,
+        detail=f"{key.label or 'key'} {key.key[:8]}...",
+    )
     return key
 
 
@@ -474,7 +541,7 @@ def user_disable(*, user_id: int) -> None:
     apikeys_revoke_all(user_id=user_id)
 
 
-def apikeys_revoke_all(*, user_id: int) -> int:
+def apikeys_revoke_all(*, user_id: int, log: bool = True) -> int:
     """Revoke every live key of the user; returns how many there were."""
     now = timezone.now()
     keys = list(
@@ -485,4 +552,8 @@ def apikeys_revoke_all(*, user_id: int) -> int:
     ApiKey.objects.filter(user_id=user_id, revoked_at=None).update(revoked_at=now)
     for key in keys:
         apikey_cache_invalidate(key)
+    if keys and log:
+        security_event_record(
+            user_id=user_id, kind=Kind.API_KEY_REVOKED, detail=f"all {len(keys)}"
+        )
     return len(keys)

@@ -29,6 +29,7 @@ from rest_framework_simplejwt.tokens import RefreshToken
 from rest_framework_simplejwt.utils import get_md5_hash_password
 
 from accounts.models import RevokedTokenFamily, User
+from accounts.securitylog import Kind, security_event_record
 from exchange import errors
 from exchange.errors import ExchangeError
 
@@ -99,9 +100,15 @@ def refresh_rotate(*, token: str) -> TokenPair:
 
 
 def token_family_revoke(*, user_id: int, family: str) -> None:
-    RevokedTokenFamily.objects.get_or_create(
+    _, created = RevokedTokenFamily.objects.get_or_create(
         family=family, defaults={"user_id": user_id}
     )
+    if created:
+        security_event_record(
+            user_id=user_id,
+            kind=Kind.TOKEN_REUSED,
+            detail="a spent refresh token came back: its login was ended",
+        )
 
 
 def refresh_revoke(*, token: str) -> None:

@@ -26,6 +26,7 @@ from django.utils import timezone
 
 from accounts import crypto
 from accounts.models import RecoveryCode, TwoFactor, User
+from accounts.securitylog import Kind, security_event_record
 from accounts.throttling import attempt_throttle_check
 from exchange import errors
 from exchange.errors import ExchangeError
@@ -100,7 +101,9 @@ def qr_svg(data: str) -> str:
     return text[text.index("<svg") :]
 
 
-def twofactor_enrol_confirm(*, user: User, otp: str) -> list[str]:
+def twofactor_enrol_confirm(
+    *, user: User, otp: str, ip: str | None = None
+) -> list[str]:
     """Turn two-factor on with a correct code from the pending secret; returns the
     recovery codes, which are never shown again."""
     attempt_throttle_check(scope="otp", key=str(user.id))
@@ -119,17 +122,21 @@ def twofactor_enrol_confirm(*, user: User, otp: str) -> list[str]:
             raise invalid_code()
         pending.confirmed_at = timezone.now()
         pending.save(update_fields=["confirmed_at", "last_counter"])
+        security_event_record(user_id=user.id, kind=Kind.TWO_FACTOR_ENABLED, ip=ip)
         return _recovery_codes_replace(user)
 
 
-def twofactor_recovery_codes_regenerate(*, user: User, otp: str) -> list[str]:
+def twofactor_recovery_codes_regenerate(
+    *, user: User, otp: str, ip: str | None = None
+) -> list[str]:
     """New recovery codes (the old ones stop working), behind a code."""
     with transaction.atomic():
         twofactor_check(user=user, otp=otp)
+        security_event_record(user_id=user.id, kind=Kind.RECOVERY_CODES_RENEWED, ip=ip)
         return _recovery_codes_replace(user)
 
 
-def twofactor_disable(*, user: User, otp: str) -> None:
+def twofactor_disable(*, user: User, otp: str, ip: str | None = None) -> None:
     """Turn two-factor off, behind a code; recovery codes go with it."""
     with transaction.atomic():
         if not twofactor_enabled(user_id=user.id):
@@ -139,6 +146,7 @@ def twofactor_disable(*, user: User, otp: str) -> None:
         twofactor_check(user=user, otp=otp)
         TwoFactor.objects.filter(user=user).delete()
         RecoveryCode.objects.filter(user=user).delete()
+        security_event_record(user_id=user.id, kind=Kind.TWO_FACTOR_DISABLED, ip=ip)
 
 
 def twofactor_check(*, user: User, otp: str | None) -> bool:

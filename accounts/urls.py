@@ -17,6 +17,7 @@ urlpatterns = [
         name="2fa-recovery-codes",
     ),
     path("me/2fa/disable", apis.TwoFactorDisableApi.as_view(), name="2fa-disable"),
+    path("me/security-log", apis.SecurityLogApi.as_view(), name="security-log"),
     path("api-keys", apis.ApiKeyListApi.as_view(), name="api-keys"),
     path("api-keys/<int:key_id>", apis.ApiKeyDetailApi.as_view(), name="api-key"),
 ]

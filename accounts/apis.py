@@ -9,7 +9,14 @@ from rest_framework.permissions import AllowAny, IsAuthenticated
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from accounts import securitylog, selectors, services, tokens, twofactor
+from accounts import (
+    recovery,
+    securitylog,
+    selectors,
+    services,
+    tokens,
+    twofactor,
+)
 from accounts.authentication import BearerJWTAuthentication, client_ip
 from accounts.serializers import (
     ApiKeyCreatedOutput,
@@ -20,11 +27,14 @@ from accounts.serializers import (
     MeOutput,
     OtpInput,
     PasswordChangeInput,
+    PasswordResetConfirmInput,
+    PasswordResetInput,
     RecoveryCodesOutput,
     RefreshInput,
     RegisterInput,
     SecurityEventOutput,
     SecurityLogQuery,
+    TokenInput,
     TokenPairOutput,
     UserOutput,
 )
@@ -52,6 +62,7 @@ class RegisterApi(APIView):
                 errors.INVALID_PARAMETER,
                 "Data sent for parameter 'username' is not valid: already taken.",
             ) from None
+        recovery.email_verification_send(user=user)
         return Response(UserOutput(user).data, status=status.HTTP_201_CREATED)
 
 
@@ -263,3 +274,53 @@ class SecurityLogApi(APIView):
             user_id=request.user.id, limit=int(query.validated_data["limit"])
         )
         return Response(SecurityEventOutput(events, many=True).data)
+
+
+RESET_ANSWER = {
+    "msg": "If an account has this verified address, a reset link was sent to it."
+}
+
+
+class PasswordResetApi(APIView):
+    """Ask for a reset link. The answer is the same for every address."""
+
+    authentication_classes: list = []
+    permission_classes = [AllowAny]
+
+    @extend_schema(request=PasswordResetInput, responses={202: None})
+    def post(self, request):
+        data = PasswordResetInput(data=request.data)
+        data.is_valid(raise_exception=True)
+        recovery.password_reset_request(
+            email=data.validated_data["email"], ip=client_ip(request)
+        )
+        return Response(RESET_ANSWER, status=status.HTTP_202_ACCEPTED)
+
+
+class PasswordResetConfirmApi(APIView):
+    authentication_classes: list = []
+    permission_classes = [AllowAny]
+
+    @extend_schema(request=PasswordResetConfirmInput, responses={204: None})
+    def post(self, request):
+        data = PasswordResetConfirmInput(data=request.data)
+        data.is_valid(raise_exception=True)
+        recovery.password_reset_confirm(
+            uid=data.validated_data["uid"],
+            token=data.validated_data["token"],
+            password=data.validated_data["new_password"],
+            ip=client_ip(request),
+        )
+        return Response(status=status.HTTP_204_NO_CONTENT)
+
+
+class EmailVerifyApi(APIView):
+    authentication_classes: list = []
+    permission_classes = [AllowAny]
+
+    @extend_schema(request=TokenInput, responses={204: None})
+    def post(self, request):
+        data = TokenInput(data=request.data)
+        data.is_valid(raise_exception=True)
+        recovery.email_verify(token=data.validated_data["token"], ip=client_ip(request))
+        return Response(status=status.HTTP_204_NO_CONTENT)

@@ -8,6 +8,8 @@ from accounts.fields import AmountField
 class User(AbstractUser):
     """A person or bot that holds balances and trades."""
 
+    email_verified_at = models.DateTimeField(null=True, blank=True)
+
     # Set by accounts.services.user_password_set for the next save (not columns):
     # whether the API keys survive this password change, and how the security
     # log names it (kind, client IP).

@@ -62,9 +62,14 @@ class RecoveryCodesOutput(serializers.Serializer):
 
 
 class UserOutput(serializers.ModelSerializer):
+    emailVerified = serializers.SerializerMethodField()  # noqa: N815
+
     class Meta:
         model = User
-        fields = ["id", "username", "email", "date_joined"]
+        fields = ["id", "username", "email", "emailVerified", "date_joined"]
+
+    def get_emailVerified(self, user: User) -> bool:  # noqa: N802
+        return user.email_verified_at is not None
 
 
 class TokenPairOutput(serializers.Serializer):
@@ -143,3 +148,17 @@ class SecurityEventOutput(serializers.Serializer):
     event = serializers.CharField(source="kind")
     ip = serializers.CharField(allow_null=True)
     detail = serializers.CharField()
+
+
+class PasswordResetInput(serializers.Serializer):
+    email = serializers.EmailField(max_length=254)
+
+
+class PasswordResetConfirmInput(serializers.Serializer):
+    uid = serializers.CharField(max_length=64)
+    token = serializers.CharField(max_length=128)
+    new_password = serializers.CharField(max_length=128)
+
+
+class TokenInput(serializers.Serializer):
+    token = serializers.CharField(max_length=512)

@@ -7,6 +7,13 @@ urlpatterns = [
     path("auth/login", apis.LoginApi.as_view(), name="auth-login"),
     path("auth/refresh", apis.RefreshApi.as_view(), name="auth-refresh"),
     path("auth/logout", apis.LogoutApi.as_view(), name="auth-logout"),
+    path("auth/password-reset", apis.PasswordResetApi.as_view(), name="password-reset"),
+    path(
+        "auth/password-reset/confirm",
+        apis.PasswordResetConfirmApi.as_view(),
+        name="password-reset-confirm",
+    ),
+    path("auth/verify-email", apis.EmailVerifyApi.as_view(), name="verify-email"),
     path("me", apis.MeApi.as_view(), name="me"),
     path("me/password", apis.PasswordChangeApi.as_view(), name="me-password"),
     path("me/2fa/enrol", apis.TwoFactorEnrolApi.as_view(), name="2fa-enrol"),

@@ -258,7 +258,36 @@ LOGIN_THROTTLE = {
 ATTEMPT_THROTTLES = {
     # two-factor codes, per user
     "otp": (env_int("OTP_ATTEMPT_LIMIT", 10), 300),
+    # password reset requests, per client IP and per address
+    "reset": (env_int("RESET_REQUEST_LIMIT", 5), 3600),
 }
+
+# --- E-mail (password reset, address verification) ---------------------------------
+
+# The embedded default writes mail to the console; production sends by SMTP
+# unless EMAIL_BACKEND names another backend (a provider's, the file backend).
+EMAIL_BACKEND = env_str(
+    "EMAIL_BACKEND",
+    "django.core.mail.backends.smtp.EmailBackend"
+    if DATABASE_URL
+    else "django.core.mail.backends.console.EmailBackend",
+)
+EMAIL_FILE_PATH = env_str("EMAIL_FILE_PATH", str(BASE_DIR / "var" / "mail"))
+EMAIL_HOST = env_str("EMAIL_HOST", "localhost")
+EMAIL_PORT = env_int("EMAIL_PORT", 587)
+EMAIL_HOST_USER = env_str("EMAIL_HOST_USER")
+EMAIL_HOST_PASSWORD = env_str("EMAIL_HOST_PASSWORD")
+EMAIL_USE_TLS = env_bool("EMAIL_USE_TLS", True)
+EMAIL_TIMEOUT = env_int("EMAIL_TIMEOUT", 10)
+DEFAULT_FROM_EMAIL = env_str("DEFAULT_FROM_EMAIL", "Exchange <no-reply@localhost>")
+# Where the links in those e-mails point (the web app's origin).
+PUBLIC_URL = env_str("PUBLIC_URL", "http://127.0.0.1:8000").rstrip("/")
+# A reset link works once, for this long.
+PASSWORD_RESET_TIMEOUT = env_int("PASSWORD_RESET_TIMEOUT", 1800)
+EMAIL_VERIFICATION_TIMEOUT = env_int("EMAIL_VERIFICATION_TIMEOUT", 3 * 86400)
+# Mail is sent off the request thread, so that answers take the same time
+# whether or not an e-mail went out (tests send inline).
+EMAIL_SEND_ASYNC = env_bool("EMAIL_SEND_ASYNC", not TESTING)
 
 # Binance-style signed requests.
 SIGNED_REQUEST = {

@@ -24,6 +24,7 @@ from django.views.decorators.csrf import csrf_protect
 from accounts import twofactor
 from accounts.authentication import client_ip
 from accounts.securitylog import Kind, security_event_record
+from accounts.throttling import login_throttle_check, login_throttle_reset
 from exchange.errors import ExchangeError
 
 # The session key holding the id of the user who passed the second factor.
@@ -55,6 +56,13 @@ class OtpAuthenticationForm(AdminAuthenticationForm):
     )
 
     def clean(self):
+        try:
+            login_throttle_check(
+                ip=client_ip(self.request) if self.request else "",
+                username=self.data.get("username", ""),
+            )
+        except ExchangeError as exc:
+            raise forms.ValidationError(exc.msg, code="throttled") from None
         cleaned = super().clean()
         user = self.get_user()
         if user is not None:
@@ -84,6 +92,7 @@ class ExchangeAdminSite(admin.AdminSite):
         response = super().login(request, extra_context)
         if request.method == "POST" and request.user.is_authenticated:
             if response.status_code == 302:
+                login_throttle_reset(username=request.user.get_username())
                 security_event_record(
                     user_id=request.user.id,
                     kind=Kind.LOGIN,

@@ -38,6 +38,7 @@ from accounts.serializers import (
     TokenPairOutput,
     UserOutput,
 )
+from accounts.throttling import attempt_throttle_check
 from exchange import errors
 from exchange.errors import ExchangeError
 
@@ -48,6 +49,7 @@ class RegisterApi(APIView):
 
     @extend_schema(request=RegisterInput, responses={201: UserOutput})
     def post(self, request):
+        attempt_throttle_check(scope="register", key=client_ip(request))
         data = RegisterInput(data=request.data)
         data.is_valid(raise_exception=True)
         try:
@@ -134,6 +136,7 @@ class PasswordChangeApi(APIView):
 
     @extend_schema(request=PasswordChangeInput, responses={204: None})
     def post(self, request):
+        attempt_throttle_check(scope="password", key=str(request.user.id))
         data = PasswordChangeInput(data=request.data)
         data.is_valid(raise_exception=True)
         user = request.user

@@ -42,7 +42,8 @@ def ip_network_check(value: str) -> str:
     except ValueError:
         raise ExchangeError(
             errors.INVALID_PARAMETER,
-            f"Data sent for parameter 'ipAllowlist' is not valid: {value!r}.",
+            "Data sent for parameter 'ipAllowlist' is not valid: "
+            "not an IP address or network.",
         ) from None
 
 

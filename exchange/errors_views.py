@@ -1,5 +1,6 @@
 """JSON answers for unknown paths and unexpected failures, in Binance's shape."""
 
+from django.core.exceptions import DisallowedHost
 from django.http import JsonResponse
 
 from exchange import errors
@@ -23,3 +24,13 @@ def server_error(request):
         },
         status=500,
     )
+
+
+def bad_request(request, exception=None):
+    """Django's 400s (a Host not allowed, a suspicious request) in Binance's shape."""
+    message = (
+        "Invalid Host header."
+        if isinstance(exception, DisallowedHost)
+        else "Malformed request."
+    )
+    return JsonResponse({"code": errors.ILLEGAL_CHARS, "msg": message}, status=400)

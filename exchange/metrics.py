@@ -54,3 +54,7 @@ RATE_LIMIT_FAIL_OPEN = Counter(
     "exchange_rate_limit_fail_open_total",
     "Requests let through unlimited because Redis was unreachable.",
 )
+THROTTLE_LOCAL_FALLBACK = Counter(
+    "exchange_throttle_local_fallback_total",
+    "Login and other attempts counted in-process because Redis was unreachable.",
+)

@@ -17,6 +17,13 @@ from exchange.metrics import REQUEST_SECONDS
 
 logger = logging.getLogger("exchange.request")
 _REQUEST_ID = re.compile(r"^[A-Za-z0-9._-]{1,64}$")
+# Metric labels take known values only: a label value per method name a client
+# invents would be a new time series (and, with several workers, new files).
+_METHODS = frozenset({"GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"})
+
+
+def method_label(method: str | None) -> str:
+    return method if method in _METHODS else "other"
 
 
 class RequestContextMiddleware:
@@ -46,7 +53,7 @@ class RequestContextMiddleware:
             match = getattr(request, "resolver_match", None)
             route = match.route if match is not None else "unmatched"
             REQUEST_SECONDS.labels(
-                request.method, route, str(response.status_code)
+                method_label(request.method), route, str(response.status_code)
             ).observe(elapsed)
             level = logging.ERROR if response.status_code >= 500 else logging.INFO
             if logger.isEnabledFor(level):
@@ -54,7 +61,7 @@ class RequestContextMiddleware:
                     level,
                     "request",
                     extra={
-                        "method": request.method,
+                        "method": method_label(request.method),
                         "path": request.path,
                         "status": response.status_code,
                         "duration_ms": round(elapsed * 1000, 3),

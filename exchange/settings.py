@@ -226,7 +226,7 @@ REST_FRAMEWORK = {
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
     "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
     "DEFAULT_PARSER_CLASSES": [
-        "rest_framework.parsers.JSONParser",
+        "exchange.parsers.JSONParser",
         "rest_framework.parsers.FormParser",
     ],
     "EXCEPTION_HANDLER": "exchange.exception_handler.exception_handler",
@@ -260,6 +260,10 @@ ATTEMPT_THROTTLES = {
     "otp": (env_int("OTP_ATTEMPT_LIMIT", 10), 300),
     # password reset requests, per client IP and per address
     "reset": (env_int("RESET_REQUEST_LIMIT", 5), 3600),
+    # sign-ups per client IP (each costs an Argon2 hash, 0.2-0.4 s of CPU)
+    "register": (env_int("REGISTER_IP_LIMIT", 10), 3600),
+    # password changes per user (each checks the old password with Argon2)
+    "password": (env_int("PASSWORD_CHANGE_LIMIT", 5), 300),
 }
 
 # --- E-mail (password reset, address verification) ---------------------------------

@@ -6,6 +6,7 @@ from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 from exchange import errors_views, health
 from trading.backoffice import internal
 
+handler400 = errors_views.bad_request
 handler404 = errors_views.not_found
 handler500 = errors_views.server_error
 

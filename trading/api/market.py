@@ -395,7 +395,7 @@ def window_size_ms(value: str) -> int:
     """Binance's windowSize: 1m-59m, 1h-23h or 1d-7d."""
     units = {"m": (MINUTE, 59), "h": (HOUR, 23), "d": (DAY, 7)}
     number, unit = value[:-1], value[-1:]
-    if unit not in units or not number.isdigit():
+    if unit not in units or not (number.isascii() and number.isdigit()):
         raise errors.invalid_parameter("windowSize")
     size, top = units[unit]
     if not 1 <= int(number) <= top:

@@ -173,7 +173,7 @@ class Params:
             return None
         try:
             parsed = json.loads(value)
-        except ValueError:
+        except (ValueError, RecursionError):
             raise ExchangeError(
                 errors.INVALID_JSON, f"JSON sent for parameter '{name}' is not valid"
             ) from None

@@ -93,7 +93,12 @@ class NumberSearchMixin:
     def get_search_results(self, request, queryset, search_term):
         found, duplicates = super().get_search_results(request, queryset, search_term)
         term = search_term.strip()
-        if term.isdigit() and len(term) <= 18 and self.number_search_fields:
+        if (
+            term.isascii()
+            and term.isdigit()
+            and len(term) <= 18
+            and self.number_search_fields
+        ):
             number = int(term)
             by_number = Q()
             for name in self.number_search_fields:

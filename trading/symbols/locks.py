@@ -20,11 +20,20 @@ from exchange.metrics import PAIR_LOCK_WAIT_SECONDS
 from matching.registry import BookSlot, registry
 from trading.models import Symbol
 
+# Symbols this process has seen in the database. Only those get a book slot and
+# a metric label: a request naming an unknown symbol must allocate nothing.
+_known_symbols: set[str] = set()
+
 
 @contextmanager
 def pair_locked(symbol: str) -> Iterator[BookSlot]:
     """Hold the symbol's process lock for the duration; the caller then takes the row
-    lock inside its transaction with :func:`symbol_lock`."""
+    lock inside its transaction with :func:`symbol_lock`. An unknown symbol is
+    -1121 before anything is allocated for it."""
+    if symbol not in _known_symbols:
+        if not Symbol.objects.filter(symbol=symbol).exists():
+            raise errors.bad_symbol()
+        _known_symbols.add(symbol)
     slot = registry.slot(symbol)
     started = time.perf_counter()
     with slot.lock:

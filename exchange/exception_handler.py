@@ -3,6 +3,7 @@
 from django.conf import settings
 from django.core.exceptions import RequestDataTooBig, TooManyFieldsSent
 from django.db import DatabaseError, InterfaceError, OperationalError
+from django.http import UnreadablePostError
 from rest_framework import exceptions as drf_exceptions
 from rest_framework.response import Response
 from rest_framework.views import exception_handler as drf_exception_handler
@@ -19,6 +20,11 @@ from exchange.errors import (
     mandatory_missing,
     service_unavailable,
 )
+
+
+def body_not_read() -> ExchangeError:
+    """The client stopped sending its body (the worker's read timeout)."""
+    return ExchangeError(ILLEGAL_CHARS, "Request body not received in time.")
 
 
 def error_response(error: ExchangeError) -> Response:
@@ -44,6 +50,8 @@ def exception_handler(exc: Exception, context: dict) -> Response | None:
                 413,
             )
         )
+    if isinstance(exc, UnreadablePostError):
+        return error_response(body_not_read())
     if isinstance(exc, TooManyFieldsSent):
         return error_response(
             ExchangeError(

@@ -9,9 +9,10 @@ from django.contrib.auth import middleware as auth_middleware
 from django.contrib.messages import middleware as messages_middleware
 from django.contrib.sessions import middleware as sessions_middleware
 from django.db import InterfaceError, OperationalError
-from django.http import JsonResponse
+from django.http import JsonResponse, UnreadablePostError
 
 from exchange.errors import ExchangeError, service_unavailable
+from exchange.exception_handler import body_not_read
 from exchange.logging import request_id_var
 from exchange.metrics import REQUEST_SECONDS
 
@@ -74,6 +75,8 @@ class RequestContextMiddleware:
     def process_exception(self, request, exception):
         if isinstance(exception, ExchangeError):
             error = exception
+        elif isinstance(exception, UnreadablePostError):
+            error = body_not_read()
         elif isinstance(exception, (OperationalError, InterfaceError)):
             logger.warning("database unavailable: %s", exception)
             error = service_unavailable()

@@ -14,11 +14,92 @@ requests (Kong in production); and, like it, a request running past gunicorn's
 timeout (WEB_TIMEOUT) gets the worker restarted, where gthread's loop would
 have kept it alive. A new connection is not read until the selector
 reports data on it, so an idle client never holds the loop.
+
+A client that starts a request and stalls (half the headers, part of the body)
+would hold the worker until gunicorn's timeout killed it. Reading a request is
+bounded instead: ``WEB_READ_TIMEOUT`` seconds (5 by default) from the moment
+the worker starts on it, after which the connection is closed (or, when the
+application was reading the body, the request is answered 400). Errors gunicorn
+answers itself (a malformed request line, headers over its limits) are written
+as Binance-shaped JSON, like every other error.
 """
 
+import json
+import os
+import socket
+import time
+import weakref
 from concurrent import futures
 
+from gunicorn import util
+from gunicorn.http.errors import NoMoreData
 from gunicorn.workers import gthread
+
+from exchange import errors
+
+READ_TIMEOUT = float(os.environ.get("WEB_READ_TIMEOUT") or 5)
+
+# The deadline by which the request a socket carries must have been read.
+_deadlines: "weakref.WeakKeyDictionary[socket.socket, float]" = (
+    weakref.WeakKeyDictionary()
+)
+
+
+class ReadTimeout(NoMoreData):
+    """The client did not send its request in time. gunicorn treats it as a
+    client gone away; Django, reading a body, as an unreadable request (400)."""
+
+    def __str__(self):
+        return f"request not read within {READ_TIMEOUT:g} s"
+
+
+class _ReadTimeoutSocket(socket.socket):
+    """A client socket whose blocking reads stop at the request's deadline.
+    (Assigned as the ``__class__`` of the socket gunicorn accepted; no state of
+    its own, so the layout is the same.)"""
+
+    __slots__ = ()
+
+    def setblocking(self, flag):
+        if flag:
+            self.settimeout(READ_TIMEOUT)
+        else:
+            super().setblocking(False)
+
+    def recv(self, bufsize, flags=0):
+        timeout = self.gettimeout()
+        deadline = _deadlines.get(self)
+        if timeout != 0.0 and deadline is not None:
+            remaining = deadline - time.monotonic()
+            if remaining <= 0:
+                raise ReadTimeout()
+            self.settimeout(min(remaining, READ_TIMEOUT))
+        try:
+            return super().recv(bufsize, flags)
+        except TimeoutError:
+            raise ReadTimeout() from None
+
+
+def write_error(sock, status_int, reason, mesg):
+    """gunicorn's own error answers (a malformed request, headers too large), in
+    Binance's shape instead of an HTML page."""
+    if status_int >= 500:
+        code = errors.UNKNOWN
+    elif status_int in (413, 414, 431):
+        code = errors.TOO_MANY_PARAMETERS
+    else:
+        code = errors.ILLEGAL_CHARS
+    msg = f"{reason}: {mesg}"[:200] if mesg else f"{reason}."
+    body = json.dumps({"code": code, "msg": msg}).encode()
+    head = (
+        f"HTTP/1.1 {status_int} {reason}\r\nConnection: close\r\n"
+        "Content-Type: application/json\r\n"
+        f"Content-Length: {len(body)}\r\n\r\n"
+    )
+    util.write_nonblock(sock, head.encode("latin-1") + body)
+
+
+util.write_error = write_error
 
 
 class _NoPool:
@@ -55,6 +136,8 @@ class InlineWorker(gthread.ThreadWorker):
         (pipelining); those are served in a loop, not by recursion.
         """
         if not conn.initialized and not conn.data_ready:
+            if type(conn.sock) is socket.socket:
+                conn.sock.__class__ = _ReadTimeoutSocket
             self._finish(conn, gthread._DEFER)  # back to the selector
             return
         self._ready.append(conn)
@@ -64,6 +147,7 @@ class InlineWorker(gthread.ThreadWorker):
         try:
             while self._ready:
                 ready = self._ready.pop()
+                _deadlines[ready.sock] = time.monotonic() + READ_TIMEOUT
                 self._finish(ready, self.handle(ready))
         finally:
             self._serving = False

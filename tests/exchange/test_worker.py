@@ -1,6 +1,8 @@
 """The inline gunicorn worker (exchange/worker.py), served for real in a subprocess."""
 
 import http.client
+import json
+import os
 import socket
 import subprocess
 import sys
@@ -18,8 +20,7 @@ def _free_port() -> int:
         return s.getsockname()[1]
 
 
-@pytest.fixture(scope="module")
-def server():
+def _serve(**env):
     port = _free_port()
     process = subprocess.Popen(  # noqa: S603 - fixed argv
         [
@@ -34,11 +35,14 @@ def server():
             f"127.0.0.1:{port}",
             "--keep-alive",
             "5",
+            "--timeout",
+            "30",
             "--log-level",
             "warning",
             "tests.exchange.wsgi_probe:app",
         ],
         cwd=ROOT,
+        env={**os.environ, **env},
     )
     deadline = time.monotonic() + 30
     while True:
@@ -50,6 +54,21 @@ def server():
                 process.kill()
                 raise RuntimeError("gunicorn did not start") from None
             time.sleep(0.1)
+    return process, port
+
+
+@pytest.fixture(scope="module")
+def server():
+    process, port = _serve()
+    yield port
+    process.terminate()
+    process.wait(timeout=30)
+
+
+@pytest.fixture(scope="module")
+def impatient_server():
+    """A worker that gives a client one second to send its request."""
+    process, port = _serve(WEB_READ_TIMEOUT="1")
     yield port
     process.terminate()
     process.wait(timeout=30)
@@ -111,3 +130,69 @@ def test_pipelined_requests_are_answered_in_order(server):
         received = _receive(client, until=b" main ", count=50)
     bodies = [part.split(b" ")[0] for part in received.split(b"\r\n\r\n")[1:]]
     assert bodies == [f"/p{i}".encode() for i in range(50)]
+
+
+def test_half_sent_requests_do_not_freeze_the_worker(impatient_server):
+    stalled = []
+    for partial in (
+        b"GET /slow HTTP/1.1\r\nHost: x\r\n",  # headers never finished
+        b"GET /slow HTTP/1.1\r\nHo",
+        b"POST /slow HTTP/1.1\r\nHost: x\r\nContent-Length: 100\r\n\r\nab",
+    ):
+        client = socket.create_connection(("127.0.0.1", impatient_server))
+        client.sendall(partial)
+        stalled.append(client)
+    try:
+        time.sleep(0.2)
+        started = time.monotonic()
+        connection = http.client.HTTPConnection(
+            "127.0.0.1", impatient_server, timeout=20
+        )
+        assert _get(connection, "/after") == (200, "/after main ")
+        # Each stalled request holds the worker at most its read timeout (1 s),
+        # not gunicorn's 30 s worker timeout.
+        assert time.monotonic() - started < 6
+        connection.close()
+    finally:
+        for client in stalled:
+            client.close()
+
+
+def test_a_drip_fed_request_is_cut_at_the_deadline(impatient_server):
+    with socket.create_connection(("127.0.0.1", impatient_server)) as client:
+        client.settimeout(10)
+        started = time.monotonic()
+        closed = False
+        for byte in b"GET /drip HTTP/1.1\r\nHost: x\r\nX-Pad: " + b"a" * 40:
+            try:
+                client.sendall(bytes([byte]))
+            except OSError:
+                closed = True
+                break
+            time.sleep(0.1)
+        if not closed:
+            closed = client.recv(100) == b""
+        assert closed
+        assert time.monotonic() - started < 6
+
+
+def test_headers_over_the_limit_are_answered_in_binance_shape(server):
+    with socket.create_connection(("127.0.0.1", server), timeout=5) as client:
+        client.sendall(
+            b"GET / HTTP/1.1\r\nHost: x\r\nX-Big: " + b"a" * 9000 + b"\r\n\r\n"
+        )
+        received = _receive(client, until=b"}")
+    head, _, body = received.partition(b"\r\n\r\n")
+    assert head.startswith(b"HTTP/1.1 4")
+    assert b"Content-Type: application/json" in head
+    answer = json.loads(body)
+    assert set(answer) == {"code", "msg"} and answer["code"] < 0
+
+
+def test_a_malformed_request_line_is_answered_in_binance_shape(server):
+    with socket.create_connection(("127.0.0.1", server), timeout=5) as client:
+        client.sendall(b"GARBAGE\r\n\r\n")
+        received = _receive(client, until=b"}")
+    head, _, body = received.partition(b"\r\n\r\n")
+    assert head.startswith(b"HTTP/1.1 400")
+    assert json.loads(body)["code"] == -1100

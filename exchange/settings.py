@@ -9,6 +9,7 @@ import base64
 import hashlib
 import importlib.util
 import os
+import secrets
 from datetime import timedelta
 from pathlib import Path
 
@@ -41,17 +42,45 @@ def env_list(name: str, default: str = "") -> list[str]:
 DEBUG = env_bool("DEBUG", False)
 TESTING = env_bool("EXCHANGE_TESTING", False)
 
+# The embedded default (no DATABASE_URL) is a machine of one's own: there,
+# `manage.py <command>` works without secrets, on a key generated once and kept
+# under var/. Anywhere with a real database, missing secrets refuse the boot.
+EMBEDDED = not env_str("DATABASE_URL")
+
+
+def development_secret_key() -> str:
+    """The embedded default's own key: made on first use, kept (mode 0600) in
+    ``DEV_SECRET_KEY_FILE`` (var/dev-secret-key), the same for every command."""
+    path = Path(
+        env_str("DEV_SECRET_KEY_FILE", str(BASE_DIR / "var" / "dev-secret-key"))
+    )
+    path.parent.mkdir(parents=True, exist_ok=True)
+    try:
+        descriptor = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    except FileExistsError:
+        return path.read_text().strip()
+    key = secrets.token_urlsafe(50)
+    with os.fdopen(descriptor, "w") as handle:
+        handle.write(key + "\n")
+    return key
+
+
 SECRET_KEY = env_str("SECRET_KEY")
 if not SECRET_KEY:
-    if not DEBUG and not TESTING:
-        raise ImproperlyConfigured("SECRET_KEY must be set when DEBUG is off.")
-    SECRET_KEY = "insecure-development-key-" + "x" * 40
+    if DEBUG or TESTING:
+        SECRET_KEY = "insecure-development-key-" + "x" * 40
+    elif EMBEDDED:
+        SECRET_KEY = development_secret_key()
+    else:
+        raise ImproperlyConfigured(
+            "SECRET_KEY must be set when DEBUG is off (DATABASE_URL is set)."
+        )
 
 # API-key secrets are stored encrypted with this Fernet key, so that a database dump
 # alone does not reveal them.
 API_KEY_ENCRYPTION_KEY = env_str("API_KEY_ENCRYPTION_KEY")
 if not API_KEY_ENCRYPTION_KEY:
-    if not DEBUG and not TESTING:
+    if not DEBUG and not TESTING and not EMBEDDED:
         raise ImproperlyConfigured(
             "API_KEY_ENCRYPTION_KEY must be set when DEBUG is off."
         )

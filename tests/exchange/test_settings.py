@@ -27,16 +27,42 @@ def manage(*args: str, **env: str) -> subprocess.CompletedProcess:
     )
 
 
+# Production: a real database. The check fails at import, before connecting.
+PRODUCTION_DB = "postgres://nobody@127.0.0.1:9/none"
+
+
 def test_production_refuses_to_boot_without_a_secret_key():
-    result = manage("check")
+    result = manage("check", DATABASE_URL=PRODUCTION_DB)
     assert result.returncode != 0
     assert "SECRET_KEY must be set" in result.stderr
 
 
 def test_production_refuses_to_boot_without_the_api_key_encryption_key():
-    result = manage("check", SECRET_KEY="s" * 60)
+    result = manage("check", SECRET_KEY="s" * 60, DATABASE_URL=PRODUCTION_DB)
     assert result.returncode != 0
     assert "API_KEY_ENCRYPTION_KEY" in result.stderr
+
+
+def test_local_commands_work_without_secrets_on_a_kept_development_key(tmp_path):
+    key_file = tmp_path / "dev-secret-key"
+    probe = [
+        "shell",
+        "-c",
+        "from django.conf import settings; print(settings.SECRET_KEY)",
+    ]
+    env = {
+        "DEV_SECRET_KEY_FILE": str(key_file),
+        "SQLITE_PATH": str(tmp_path / "db.sqlite3"),
+        "DATABASE_URL": "",
+    }
+    first = manage(*probe, **env)
+    assert first.returncode == 0, first.stderr
+    assert key_file.stat().st_mode & 0o777 == 0o600
+    key = key_file.read_text().strip()
+    assert first.stdout.strip().endswith(key) and len(key) >= 50
+    second = manage(*probe, **env)
+    assert second.stdout.strip().endswith(key)
+    assert manage("check", **env).returncode == 0
 
 
 def test_check_deploy_is_clean_with_production_settings():

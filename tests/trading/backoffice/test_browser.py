@@ -2,6 +2,7 @@
 against a live server. scripts/install-browser.sh installs the browser; no test tool
 downloads one of its own."""
 
+import time
 from pathlib import Path
 
 import pyotp
@@ -158,3 +159,48 @@ def test_halt_refuse_cancel_resume_and_cancel_from_the_orders_page(
     assert Order.objects.get(pk=to_cancel_in_admin.pk).status == "CANCELED"
     office.page.screenshot(path=str(tmp_path / "orders.png"), full_page=True)
     api.dispose()
+
+
+def test_staff_enrol_two_factor_and_log_in_with_it(browser, live_server):
+    """The operator's first visit: password, then the QR code and the secret,
+    a code from the authenticator, the recovery codes once, the back office;
+    then a new session logs in with the password and a current code, and is
+    refused without one."""
+    playwright, context = browser
+    standard_symbols()
+    UserFactory(username="ops2", is_staff=True, is_superuser=True)
+    office = BackOffice(context.new_page(), live_server.url)
+    page = office.page
+
+    office.open("/admin/login/?next=/admin/")
+    page.fill("#id_username", "ops2")
+    page.fill("#id_password", PASSWORD)
+    page.click("input[type=submit]")
+    page.wait_for_url(live_server.url + "/admin/2fa/enrol/")
+    assert page.locator("#twofactor-qr svg").count() == 1
+    secret = page.inner_text("#twofactor-secret").strip()
+    totp = pyotp.TOTP(secret)
+    # Nothing else opens before enrolment is done.
+    office.open("/admin/trading/order/")
+    assert "/admin/login/" in page.url
+    office.open("/admin/2fa/enrol/")
+    assert page.inner_text("#twofactor-secret").strip() == secret
+
+    page.fill("#id_otp", totp.at(time.time() - totp.interval))
+    page.click("#twofactor-form input[type=submit]")
+    codes = page.locator("#recovery-codes li").all_inner_texts()
+    assert len(codes) == 10
+    page.click("#continue")
+    page.wait_for_url(live_server.url + "/admin/")
+    assert "Back office" in page.content()
+
+    # A new session: the persistent profile's cookies go.
+    context.clear_cookies()
+    other = BackOffice(context.new_page(), live_server.url)
+    other.open("/admin/login/?next=/admin/")
+    other.page.fill("#id_username", "ops2")
+    other.page.fill("#id_password", PASSWORD)
+    other.page.click("input[type=submit]")
+    assert "two-factor code is required" in other.page.content()
+    other.log_in("ops2", PASSWORD, totp.now())
+    assert "Back office" in other.page.content()

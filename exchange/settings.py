@@ -451,5 +451,10 @@ RATE_LIMITS = {
     "orders_per_day": env_int("RATE_LIMIT_ORDERS_PER_DAY", 200000),
 }
 NUM_PROXIES = env_int("NUM_PROXIES", 0)
+# A newClientOrderId is refused (-2010 Duplicate order sent.) while an order of
+# the account with it is open (Binance), and for this long after one was placed
+# with it, open or not, so that a retried order is placed once (0: Binance's
+# rule only).
+CLIENT_ORDER_ID_REUSE_SECONDS = env_int("CLIENT_ORDER_ID_REUSE_SECONDS", 3600)
 # GET /internal/books: a worker's in-process books, on loopback only, for checks.
 EXPOSE_INTERNAL_BOOKS = env_bool("EXPOSE_INTERNAL_BOOKS", False)

@@ -36,7 +36,7 @@ SELECT s.status, s.book_seq, s.last_order_id, s.last_trade_id,
            AND o.status IN {OPEN}),
        EXISTS (SELECT 1 FROM trading_order o
          WHERE o.user_id = %(user)s AND o.client_order_id = %(client_id)s
-           AND o.status IN {OPEN}),
+           AND (o.status IN {OPEN} OR o.time >= %(reuse_since)s::bigint)),
        (SELECT b.free FROM accounts_balance b
          WHERE b.user_id = %(user)s AND b.asset_id = s.base_id),
        (SELECT b.free FROM accounts_balance b
@@ -133,6 +133,7 @@ def symbol_lock_for_order(
     symbol: str,
     user_id: int,
     client_order_id: str,
+    reuse_since: int,
     since_seq: int | None = None,
     find: tuple[str, tuple] | None = None,
 ) -> LockedSymbol | None:
@@ -140,7 +141,9 @@ def symbol_lock_for_order(
     trip. With ``since_seq``, the book rows changed after it come back too; with
     ``find`` (a statement and its parameters), the order it selects. They are
     separate statements in the same pipeline, run after the lock is granted, so
-    they see every change committed before it. Caller is inside ``atomic()``."""
+    they see every change committed before it. ``duplicate`` is whether the
+    user has an open order with ``client_order_id``, or any placed at or after
+    ``reuse_since`` (ms). Caller is inside ``atomic()``."""
     raw = raw_connection()
     with (
         connection.wrap_database_errors,
@@ -148,7 +151,12 @@ def symbol_lock_for_order(
         psycopg.Cursor(raw) as sync,
         psycopg.Cursor(raw) as found,
     ):
-        params = {"symbol": symbol, "user": user_id, "client_id": client_order_id}
+        params = {
+            "symbol": symbol,
+            "user": user_id,
+            "client_id": client_order_id,
+            "reuse_since": reuse_since,
+        }
         if since_seq is None and find is None:
             lock.execute(LOCK_SQL, params, prepare=True)
         else:

@@ -6,11 +6,13 @@ trip (``trading.orders.fastpath``).
 
 from __future__ import annotations
 
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 
+from django.conf import settings
 from django.db import connection, transaction
-from django.db.models import Count, Exists, OuterRef, Subquery
+from django.db.models import Count, Exists, OuterRef, Q, Subquery
 from psycopg.pq import TransactionStatus
 
 from accounts.models import Balance
@@ -56,16 +58,29 @@ def _transaction_failed() -> bool:
     return connection.connection.info.transaction_status == TransactionStatus.INERROR
 
 
+def client_order_id_reuse_since() -> int:
+    """The time (ms) from which a client order id counts as used; with the
+    window off, never (only an open order's id is refused)."""
+    window = settings.CLIENT_ORDER_ID_REUSE_SECONDS
+    if window <= 0:
+        return 1 << 62
+    return int(time.time() * 1000) - window * 1000
+
+
 def lock_for_order(
     symbol: str, user_id: int, client_order_id: str, slot: BookSlot
 ) -> fastpath.LockedSymbol:
     """Lock the symbol row and read the order's pre-checks (and, on PostgreSQL, the
-    book's changes) in one round trip."""
+    book's changes) in one round trip. ``duplicate`` is true when the user has an
+    open order with ``client_order_id`` (Binance) or placed one with it within
+    ``CLIENT_ORDER_ID_REUSE_SECONDS``: a retried order is placed once."""
+    reuse_since = client_order_id_reuse_since()
     if connection.vendor == "postgresql":
         row = fastpath.symbol_lock_for_order(
             symbol=symbol,
             user_id=user_id,
             client_order_id=client_order_id,
+            reuse_since=reuse_since,
             since_seq=None if slot.stale else slot.seq,
         )
         if row is None:
@@ -82,9 +97,9 @@ def lock_for_order(
         ),
         duplicate=Exists(
             Order.objects.filter(
+                Q(status__in=OPEN_STATUSES) | Q(time__gte=reuse_since),
                 user_id=user_id,
                 client_order_id=client_order_id,
-                status__in=OPEN_STATUSES,
             )
         ),
         free_base=Subquery(
@@ -111,6 +126,7 @@ def lock_for_cancel(symbol: str, slot: BookSlot, find=None):
             symbol=symbol,
             user_id=0,
             client_order_id="",
+            reuse_since=1 << 62,
             since_seq=None if slot.stale else slot.seq,
             find=find,
         )

@@ -224,7 +224,9 @@ def test_a_client_order_id_is_generated_when_absent(trader):
         assert all(c.isalnum() or c in "-_" for c in client_id)
 
 
-def test_a_client_order_id_is_reusable_once_its_order_is_closed(trader):
+def test_a_client_order_id_is_reusable_once_its_order_is_closed(trader, settings):
+    """Binance's rule alone (the reuse window off)."""
+    settings.CLIENT_ORDER_ID_REUSE_SECONDS = 0
     alice = trader(USDT="1000")
     first = alice.order(newClientOrderId="again").body
     refused = alice.order(newClientOrderId="again", price="49000")
@@ -241,6 +243,31 @@ def test_a_client_order_id_is_reusable_once_its_order_is_closed(trader):
         second.body["orderId"],
         "NEW",
     )
+
+
+def test_a_retried_order_is_placed_once_within_the_reuse_window(trader):
+    """A client that lost the answer sends the order again with the same id:
+    refused whether the first was filled, cancelled or is still open, on any
+    symbol of the account, and the book and balances stay as the first left
+    them."""
+    alice = trader(USDT="1000")
+    first = alice.order(newClientOrderId="retry-1", timeInForce="IOC")
+    assert first.status == 200 and first.body["status"] == "EXPIRED"
+    retried = alice.order(newClientOrderId="retry-1", timeInForce="IOC")
+    assert (retried.status, retried.body) == (
+        400,
+        {"code": -2010, "msg": "Duplicate order sent."},
+    )
+    on_another_symbol = alice.order(
+        symbol="ETHUSDT", newClientOrderId="retry-1", price="3000"
+    )
+    assert (on_another_symbol.status, on_another_symbol.body["code"]) == (400, -2010)
+    placed = alice.order(newClientOrderId="retry-2").body
+    alice.api.delete("order", {"symbol": "BTCUSDT", "orderId": placed["orderId"]})
+    again = alice.order(newClientOrderId="retry-2", price="49000")
+    assert (again.status, again.body["code"]) == (400, -2010)
+    other = trader(USDT="1000")
+    assert other.order(newClientOrderId="retry-1").status == 200
 
 
 def test_orig_client_order_id_on_query_cancel_and_cancel_replace(trader):

@@ -201,7 +201,9 @@ def test_halted_market_refuses_orders_but_accepts_cancels(symbols):
     assert place(user, "BUY", "0.001", "50000").order.status == "NEW"
 
 
-def test_duplicate_open_client_order_id_is_refused(symbols):
+def test_duplicate_open_client_order_id_is_refused(symbols, settings):
+    """Binance's rule alone (the reuse window off: tests/trading/api has it on)."""
+    settings.CLIENT_ORDER_ID_REUSE_SECONDS = 0
     user = funded_user(USDT="1000")
     place(user, "BUY", "0.001", "50000", new_client_order_id="my-order-1")
     with pytest.raises(ExchangeError) as info:

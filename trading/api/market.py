@@ -66,7 +66,7 @@ def _filters(row) -> list[dict]:
         {
             "filterType": "NOTIONAL",
             "minNotional": rep.amount(row.min_notional),
-            "applyMinToMarket": False,
+            "applyMinToMarket": True,
             "maxNotional": rep.amount(row.max_notional or DEFAULT_MAX_NOTIONAL),
             "applyMaxToMarket": False,
             "avgPriceMins": 5,

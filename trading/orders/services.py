@@ -86,7 +86,7 @@ def _order_checks(request: OrderRequest, spec: SymbolSpec) -> tuple[int, int, in
             # The API layer refuses a MARKET order with neither amount.
             assert request.quote_order_qty is not None
             quote = spec.quote_units(request.quote_order_qty)
-            if quote <= 0:
+            if quote <= 0 or request.quote_order_qty < spec.min_notional:
                 raise filter_failure("NOTIONAL")
     else:
         # The API layer refuses a priced order without price or quantity.
@@ -120,6 +120,8 @@ def _order_place(user_id: int, request: OrderRequest) -> Placement:
         if row.duplicate:
             raise errors.duplicate_order()
         book = book_sync(slot, row, spec)
+        if request.type == "MARKET" and lots:
+            _market_notional_check(spec, request.side, book, lots)
         free = (row.free_quote if buying else row.free_base) or ZERO
         _funds_precheck(spec, request, book, free, price, lots, quote)
 
@@ -201,6 +203,17 @@ def _funds_precheck(spec, request, book, free, price, lots, quote) -> None:
         need = _market_estimate(spec, request.side, book, lots, quote)
     if need > free:
         raise funds.insufficient_balance()
+
+
+def _market_notional_check(spec, side: str, book, lots: int) -> None:
+    """NOTIONAL for a MARKET order by quantity (Binance's applyMinToMarket):
+    the quantity at the best opposite price must reach minNotional, so that no
+    trade is too small to carry its fee. (Binance values it at the average
+    price of the last minutes; the best price is what the first fill pays.) An
+    empty opposite side passes: the order matches nothing and expires."""
+    best = book.best_ask() if side == "BUY" else book.best_bid()
+    if best is not None and spec.quote_of(lots * best) < spec.min_notional:
+        raise filter_failure("NOTIONAL")
 
 
 def _market_estimate(spec, side, book, lots, quote) -> Decimal:

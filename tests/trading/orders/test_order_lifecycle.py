@@ -16,6 +16,7 @@ from tests.trading.conftest import bal, place, state
 from trading.models import Order, Symbol, Trade
 from trading.orders import fastpath, persist
 from trading.orders import services as order_services
+from trading.orders import types as order_types
 from trading.symbols import services as symbol_services
 
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -415,3 +416,33 @@ def test_the_default_max_notional_shown_in_exchange_info_is_enforced(symbols):
     with pytest.raises(ExchangeError) as info:
         place(whale, "BUY", "200", "60000")  # 12,000,000 USDT > 9,000,000
     assert info.value.msg == "Filter failure: NOTIONAL"
+
+
+def test_market_orders_meet_the_minimum_notional(symbols):
+    """NOTIONAL applies to MARKET orders (applyMinToMarket): by quote amount on
+    the amount, by quantity at the best opposite price. A trade too small to
+    carry a fee is never made, and a refusal changes nothing."""
+    maker = funded_user(BTC="1", USDT="100000")
+    place(maker, "SELL", "0.5", "60000")
+    place(maker, "BUY", "0.5", "50000")
+    taker = funded_user(BTC="1", USDT="1000")
+    before = state()
+    for side, kwargs in (
+        ("BUY", {"quantity": D("0.00001")}),  # 0.6 USDT at 60000 < 5
+        ("SELL", {"quantity": D("0.00009")}),  # 4.5 USDT at 50000 < 5
+        ("BUY", {"quote_order_qty": D("4.99")}),
+        ("SELL", {"quote_order_qty": D("1")}),
+    ):
+        with pytest.raises(ExchangeError) as info:
+            order_services.order_place(
+                user_id=taker.id,
+                request=order_types.OrderRequest(
+                    symbol="BTCUSDT", side=side, type="MARKET", **kwargs
+                ),
+            )
+        assert info.value.msg == "Filter failure: NOTIONAL", (side, kwargs)
+    assert state() == before
+    filled = place(taker, "BUY", "0.0001", type="MARKET")  # 6 USDT
+    assert filled.order.status == "FILLED"
+    trade = Trade.objects.filter(symbol_id="BTCUSDT").latest("trade_id")
+    assert trade.buyer_fee > 0 and trade.seller_fee > 0

@@ -21,6 +21,7 @@ from trading.marketdata.klines import (
     HOUR,
     INTERVALS,
     MINUTE,
+    kline_base_rows,
     kline_row,
     klines_list,
 )
@@ -242,8 +243,31 @@ class AggTradesApi(BinanceApi):
 KLINE_TIME_MAX = 200_000_000_000_000
 
 
+# Stored rows a klines request may merge for each unit of weight past the first 2:
+# Binance's flat 2 covers a request that reads up to 1,000 rows; 1,000 monthly
+# klines from daily rows (31,000 rows) weigh 2 + 31.
+KLINE_ROWS_PER_WEIGHT = 1000
+
+
+def klines_weight(interval: str | None, limit: int) -> int:
+    if interval not in INTERVALS:
+        return 2
+    rows = kline_base_rows(interval, min(max(limit, 1), 1000))
+    return 2 + max(0, rows - 1) // KLINE_ROWS_PER_WEIGHT
+
+
 class KlinesApi(BinanceApi):
+    """Weight 2 as on Binance while a request merges at most 1,000 stored rows,
+    then one more per 1,000 (coarse intervals are built from finer rows)."""
+
     weight = 2
+
+    def request_weight(self, request, params):
+        try:
+            limit = params.integer("limit", default=500) or 500
+        except ExchangeError:
+            limit = 500
+        return klines_weight(params.raw("interval"), limit)
 
     @extend_schema(
         parameters=[

@@ -45,6 +45,14 @@ INTERVALS: dict[str, tuple[int | None, str]] = {
 }
 
 
+def kline_base_rows(interval: str, limit: int) -> int:
+    """How many stored rows (of the interval's base) ``limit`` klines of
+    ``interval`` may merge: what a klines request costs."""
+    length, base = INTERVALS[interval]
+    per_kline = (length if length is not None else 31 * DAY) // BASE_INTERVALS[base]
+    return per_kline * limit
+
+
 def bucket_start(interval: str, ms: int) -> int:
     """The open time of the ``interval`` kline that contains ``ms``."""
     length, _ = INTERVALS[interval]

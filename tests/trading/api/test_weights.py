@@ -131,3 +131,25 @@ def test_clearing_the_cache_resets_the_counters(trader):
     assert used(public("ping")) == 1
     counts = alice.api.get("rateLimit/order").body
     assert [c["count"] for c in counts] == [0, 0]
+
+
+@pytest.mark.parametrize(
+    "query, weight",
+    [
+        ({"interval": "1m"}, 2),
+        ({"interval": "1h", "limit": 1000}, 2),
+        ({"interval": "1d", "limit": 1000}, 2),
+        ({"interval": "5m", "limit": 500}, 4),
+        ({"interval": "1w", "limit": 1000}, 8),
+        ({"interval": "30m", "limit": 1000}, 31),
+        ({"interval": "1M", "limit": 1000}, 32),
+        ({"interval": "1M", "limit": 10}, 2),
+    ],
+)
+def test_klines_weigh_what_they_merge(symbols, query, weight):
+    """A coarse interval is built from finer stored rows: 1,000 monthly klines
+    merge about 31,000 daily rows, and weigh accordingly (2 up to 1,000 rows,
+    one more per 1,000)."""
+    response = public("klines", {"symbol": "BTCUSDT", **query})
+    assert response.status == 200, response.body
+    assert used(response) == weight

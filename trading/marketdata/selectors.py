@@ -12,6 +12,7 @@ from decimal import Decimal
 
 from django.core.cache import cache
 from django.db import connection
+from django.db.models import Max, Min, Sum
 
 from trading.marketdata import cache as market_cache
 from trading.marketdata.klines import DAY, HOUR, MINUTE, Candle, klines_list
@@ -149,6 +150,22 @@ def trades_historical(*, symbol: str, limit: int, from_id: int | None) -> list[d
     return [trade_public(t) for t in rows]
 
 
+# A taker's fills at one price are one aggTrades entry, however many makers it
+# met. Past this many rows of one entry, the rest of it is summed by the
+# database (by the taker's order id, indexed) instead of read row by row, so
+# that the work per request is bounded whatever the size of a fill group.
+GROUP_SCAN_MAX = 64
+_AGG_FIELDS = (
+    "trade_id",
+    "price",
+    "qty",
+    "time",
+    "is_buyer_maker",
+    "buyer_order_id",
+    "seller_order_id",
+)
+
+
 def trades_aggregate(
     *,
     symbol: str,
@@ -161,14 +178,21 @@ def trades_aggregate(
     whose id ``a`` is its first trade id. At most ``limit`` entries, never cut in
     two: with ``from_id``, the entries with ``a >= from_id`` (so that paging by the
     last ``a`` + 1 neither repeats nor loses a fill); with a time window, the
-    oldest entries in it; otherwise the most recent ones."""
+    oldest entries in it; otherwise the most recent ones.
+
+    Reads at most about ``limit + 1`` rows plus ``GROUP_SCAN_MAX`` per entry, and
+    one indexed aggregate per entry larger than that."""
     symbol_spec_get(symbol)
     query = Trade.objects.filter(symbol_id=symbol)
     newest_first = from_id is None and start_time is None and end_time is None
     skip = None
     if from_id is not None:
         query = query.filter(trade_id__gte=from_id)
-        before = Trade.objects.filter(symbol_id=symbol, trade_id=from_id - 1).first()
+        before = (
+            Trade.objects.filter(symbol_id=symbol, trade_id=from_id - 1)
+            .values_list(*_AGG_FIELDS)
+            .first()
+        )
         # Trades continuing the entry of trade from_id - 1 belong to an a < from_id.
         skip = _aggregate_key(before) if before is not None else None
     else:
@@ -176,55 +200,100 @@ def trades_aggregate(
             query = query.filter(time__gte=start_time)
         if end_time is not None:
             query = query.filter(time__lte=end_time)
-    groups: list[list[Trade]] = []
-    for trade in _trades_by_id(query, newest_first=newest_first, chunk=limit + 1):
-        key = _aggregate_key(trade)
-        if skip is not None:
-            if key == skip:
-                continue
-            skip = None
-        if groups and _aggregate_key(groups[-1][-1]) == key:
-            groups[-1].append(trade)
-        elif len(groups) == limit:
+    order = "-trade_id" if newest_first else "trade_id"
+    past = "trade_id__lt" if newest_first else "trade_id__gt"
+    groups: list[dict] = []
+    cursor: int | None = None
+    chunk = max(limit + 1, GROUP_SCAN_MAX + 1)
+    while True:
+        page = query if cursor is None else query.filter(**{past: cursor})
+        rows = list(page.order_by(order).values_list(*_AGG_FIELDS)[:chunk])
+        jumped = full = False
+        for row in rows:
+            cursor = row[0]
+            key = _aggregate_key(row)
+            if skip is not None:
+                if key == skip:
+                    whole = _group_whole(symbol, key)
+                    cursor = whole["a"] if newest_first else whole["l"]
+                    skip = None
+                    jumped = True
+                    break
+                skip = None
+            if groups and groups[-1]["key"] == key:
+                group = groups[-1]
+                group["a"], group["l"] = (
+                    min(group["a"], row[0]),
+                    max(group["l"], row[0]),
+                )
+                if row[0] == group["a"]:
+                    group["T"] = row[3]
+                group["q"] += row[2]
+                group["n"] += 1
+                if group["n"] >= GROUP_SCAN_MAX:
+                    group.update(_group_whole(symbol, key))
+                    cursor = group["a"] if newest_first else group["l"]
+                    jumped = True
+                    break
+            elif len(groups) == limit:
+                full = True
+                break
+            else:
+                groups.append(
+                    {
+                        "key": key,
+                        "a": row[0],
+                        "l": row[0],
+                        "p": row[1],
+                        "q": row[2],
+                        "T": row[3],
+                        "m": row[4],
+                        "n": 1,
+                    }
+                )
+        if full or (not jumped and len(rows) < chunk):
             break
-        else:
-            groups.append([trade])
     if newest_first:
-        groups = [group[::-1] for group in reversed(groups)]
+        groups.reverse()
     return [
         {
-            "a": group[0].trade_id,
-            "p": amount(group[0].price),
-            "q": amount(sum((t.qty for t in group), Decimal(0))),
-            "f": group[0].trade_id,
-            "l": group[-1].trade_id,
-            "T": group[0].time,
-            "m": group[0].is_buyer_maker,
+            "a": group["a"],
+            "p": amount(group["p"]),
+            "q": amount(group["q"]),
+            "f": group["a"],
+            "l": group["l"],
+            "T": group["T"],
+            "m": group["m"],
             "M": True,
         }
         for group in groups
     ]
 
 
-def _aggregate_key(trade: Trade) -> tuple:
-    taker = trade.seller_order_id if trade.is_buyer_maker else trade.buyer_order_id
-    return (taker, trade.is_buyer_maker, trade.price)
+def _aggregate_key(row: tuple) -> tuple:
+    """(taker order id, is the buyer the maker, price) of a row of _AGG_FIELDS."""
+    _, price, _, _, buyer_maker, buyer_order, seller_order = row
+    return (seller_order if buyer_maker else buyer_order, buyer_maker, price)
 
 
-def _trades_by_id(query, *, newest_first: bool, chunk: int):
-    """The query's trades in trade id order, read ``chunk`` rows at a time."""
-    last = None
-    while True:
-        page = query
-        if last is not None:
-            page = page.filter(
-                **{"trade_id__lt" if newest_first else "trade_id__gt": last}
-            )
-        rows = list(page.order_by("-trade_id" if newest_first else "trade_id")[:chunk])
-        yield from rows
-        if len(rows) < chunk:
-            return
-        last = rows[-1].trade_id
+def _group_whole(symbol: str, key: tuple) -> dict:
+    """One aggTrades entry, whole, from the database: all fills of the taker
+    order at the price (they are consecutive trade ids)."""
+    taker, buyer_maker, price = key
+    taker_field = "seller_order_id" if buyer_maker else "buyer_order_id"
+    fills = Trade.objects.filter(
+        symbol_id=symbol,
+        is_buyer_maker=buyer_maker,
+        price=price,
+        **{taker_field: taker},
+    )
+    found = fills.aggregate(a=Min("trade_id"), l=Max("trade_id"), T=Min("time"))
+    if connection.vendor == "postgresql":
+        found["q"] = fills.aggregate(q=Sum("qty"))["q"]
+    else:
+        # SQLite sums NUMERIC columns in floating point: add the decimals here.
+        found["q"] = sum(fills.values_list("qty", flat=True), Decimal(0))
+    return {**found, "n": GROUP_SCAN_MAX}
 
 
 def last_trade(symbol: str) -> Trade | None:

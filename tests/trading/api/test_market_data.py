@@ -5,8 +5,10 @@ from decimal import Decimal
 
 import pytest
 
+from tests.factories import UserFactory
 from tests.trading.api.conftest import API_DB, public
 from trading.marketdata.klines import Candle, klines_record
+from trading.models import Trade
 
 pytestmark = API_DB
 
@@ -250,3 +252,52 @@ def test_recent_and_historical_trades(trader):
     assert historical(fromId=2) == [2, 3, 4]
     assert historical(fromId=2, limit=2) == [2, 3]
     assert historical(fromId=9) == []
+
+
+@pytest.fixture
+def big_fill_group(symbols):
+    """Trade 1 (a small taker), then trades 2-5001: one taker buy order meeting
+    5,000 makers at 60000, then trade 5002 (another taker)."""
+    buyer, seller = UserFactory(), UserFactory()
+
+    def trade(trade_id, buyer_order, seller_order, price="60000"):
+        return Trade(
+            symbol_id="BTCUSDT",
+            trade_id=trade_id,
+            price=Decimal(price),
+            qty=Decimal("0.00001"),
+            quote_qty=Decimal(price) * Decimal("0.00001"),
+            time=1_800_000_000_000,
+            buyer=buyer,
+            seller=seller,
+            buyer_order_id=buyer_order,
+            seller_order_id=seller_order,
+            is_buyer_maker=False,
+        )
+
+    rows = [trade(1, 1, 2, "59999")]
+    rows += [trade(i, 100, 1000 + i) for i in range(2, 5002)]
+    rows.append(trade(5002, 101, 9000, "60001"))
+    Trade.objects.bulk_create(rows, batch_size=1000)
+
+
+def test_aggregate_trades_over_a_huge_fill_group_stay_whole_and_bounded(
+    big_fill_group, django_assert_max_num_queries
+):
+    """One taker meeting 5,000 makers is one entry, exact, and answering it
+    reads a bounded number of rows whatever the group's size."""
+    group = (2, "60000.00000000", "0.05000000", 2, 5001, False)
+    with django_assert_max_num_queries(12):
+        assert _aggregates(limit=2) == [
+            group,
+            (5002, "60001.00000000", "0.00001000", 5002, 5002, False),
+        ]
+    assert _aggregates(fromId=1, limit=2) == [
+        (1, "59999.00000000", "0.00001000", 1, 1, False),
+        group,
+    ]
+    assert _aggregates(fromId=3, limit=1) == [
+        (5002, "60001.00000000", "0.00001000", 5002, 5002, False)
+    ]
+    assert _aggregates(fromId=2, limit=1) == [group]
+    assert _aggregates(startTime=1_800_000_000_000, limit=3)[1] == group

@@ -10,6 +10,8 @@ sent back to the login page.
 
 from __future__ import annotations
 
+import base64
+
 from django import forms
 from django.contrib import admin
 from django.contrib.admin.forms import AdminAuthenticationForm
@@ -17,7 +19,6 @@ from django.http import HttpResponseRedirect
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
 from django.utils.decorators import method_decorator
-from django.utils.safestring import mark_safe
 from django.views.decorators.cache import never_cache
 from django.views.decorators.csrf import csrf_protect
 
@@ -154,8 +155,9 @@ class ExchangeAdminSite(admin.AdminSite):
             "title": "Set up two-factor authentication",
             "secret": enrolment.secret,
             "uri": enrolment.uri,
-            # Generated here from our own URI, not from user input.
-            "qr_svg": mark_safe(enrolment.qr_svg),  # noqa: S308
+            # An image, not inline markup: nothing of it is parsed into the page.
+            "qr_data_uri": "data:image/svg+xml;base64,"
+            + base64.b64encode(enrolment.qr_svg.encode()).decode(),
             "error": error,
         }
         return TemplateResponse(request, "admin/twofactor_enrol.html", context)

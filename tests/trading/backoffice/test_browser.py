@@ -177,7 +177,9 @@ def test_staff_enrol_two_factor_and_log_in_with_it(browser, live_server):
     page.fill("#id_password", PASSWORD)
     page.click("input[type=submit]")
     page.wait_for_url(live_server.url + "/admin/2fa/enrol/")
-    assert page.locator("#twofactor-qr svg").count() == 1
+    qr = page.locator("#twofactor-qr img")
+    assert qr.get_attribute("src").startswith("data:image/svg+xml;base64,")
+    assert qr.evaluate("img => img.naturalWidth") > 0  # the browser drew it
     secret = page.inner_text("#twofactor-secret").strip()
     totp = pyotp.TOTP(secret)
     # Nothing else opens before enrolment is done.

@@ -17,7 +17,7 @@ from exchange.logging import request_id_var
 from exchange.metrics import REQUEST_SECONDS
 
 logger = logging.getLogger("exchange.request")
-_REQUEST_ID = re.compile(r"^[A-Za-z0-9._-]{1,64}$")
+REQUEST_ID = re.compile(r"^[A-Za-z0-9._-]{1,64}$")
 # Metric labels take known values only: a label value per method name a client
 # invents would be a new time series (and, with several workers, new files).
 _METHODS = frozenset({"GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"})
@@ -39,7 +39,7 @@ class RequestContextMiddleware:
 
     def __call__(self, request):
         incoming = request.META.get("HTTP_X_REQUEST_ID", "")
-        request_id = incoming if _REQUEST_ID.match(incoming) else uuid.uuid4().hex
+        request_id = incoming if REQUEST_ID.match(incoming) else uuid.uuid4().hex
         token = request_id_var.set(request_id)
         try:
             started = time.perf_counter()

@@ -17,6 +17,7 @@ from accounts.authentication import SIGNED_AUTHENTICATION, CanRead, CanTrade, cl
 from exchange.errors import ExchangeError
 from trading.api.params import Params
 from trading.api.ratelimit import rate_limit_check
+from trading.api.rendering import JsonRenderer
 
 
 def now_ms() -> int:
@@ -54,6 +55,7 @@ class BinanceApi(APIView):
     """Public by default; counts request weight per IP."""
 
     content_negotiation_class = JsonOnly
+    renderer_classes = [JsonRenderer]
     authentication_classes: list = []
     permission_classes = [AllowAny]
     weight = 1
@@ -65,8 +67,30 @@ class BinanceApi(APIView):
     def initial(self, request, *args, **kwargs):
         try:
             super().initial(request, *args, **kwargs)
-            self.params = Params.from_request(request)
         except (ExchangeError, APIException):
+            self.count_refused(request)
+            raise
+        self.admit(request)
+
+    def initial_lean(self, request) -> None:
+        """``initial()`` for the lean path (trading/api/lean.py): DRF's checks
+        without content negotiation and versioning, which cannot change the
+        answer here (JSON only, one version)."""
+        try:
+            self.perform_authentication(request)
+            self.check_permissions(request)
+            self.check_throttles(request)
+        except (ExchangeError, APIException):
+            self.count_refused(request)
+            raise
+        self.admit(request)
+
+    def admit(self, request) -> None:
+        """Read the parameters and count the request's weight (429 past the
+        limit); the caller has authenticated the request."""
+        try:
+            self.params = Params.from_request(request)
+        except ExchangeError:
             self.count_refused(request)
             raise
         user = getattr(request, "user", None)

@@ -1,0 +1,211 @@
+"""The WSGI entry point's front: /api/v3 answered without Django's handler.
+
+Django's handler, URL resolver and middleware chain cost more than a ping or a
+cached market-data read does itself (docs/performance.md). For a request to a
+known /api/v3 path, the front does what that chain does for the API, and no
+more: the host check (ALLOWED_HOSTS), the request id, the security headers and
+``Vary: origin`` (computed once by Django's and django-cors-headers' own
+middleware, see :meth:`ApiFront.framing`), ``Cache-Control: no-store``, the
+request signals (database connections are closed and checked as Django does),
+the request histogram and the access log line; then it runs the endpoint's view
+class through ``trading.api.lean``.
+
+Anything else goes to Django unchanged: other paths, methods the view does not
+define (HEAD, OPTIONS and so CORS preflights, 405s), requests with an
+``Origin`` header (CORS), a host Django would refuse, plain HTTP when HTTPS is
+required (Django redirects), and a configuration the front does not reproduce
+(user-agent blocking, PREPEND_WWW).
+"""
+
+from __future__ import annotations
+
+import io
+import logging
+import os
+import sys
+import time
+from http.client import responses
+
+from corsheaders.middleware import CorsMiddleware
+from django.conf import settings
+from django.core import signals
+from django.core.handlers.wsgi import WSGIRequest
+from django.core.signals import setting_changed
+from django.http import HttpResponse
+from django.http.request import split_domain_port, validate_host
+from django.middleware.clickjacking import XFrameOptionsMiddleware
+from django.middleware.security import SecurityMiddleware
+
+from exchange import errors_views
+from exchange.logging import request_id_var
+from exchange.metrics import REQUEST_SECONDS
+from exchange.middleware import REQUEST_ID
+from exchange.middleware import logger as request_logger
+from trading.api import lean
+
+django_request_logger = logging.getLogger("django.request")
+_MAX_HOSTS = 256
+
+
+class ApiFront:
+    """WSGI application: the lean /api/v3 path, and Django for everything else."""
+
+    def __init__(self, django_app, routes: dict | None = None) -> None:
+        self.django_app = django_app
+        self.routes = lean.ROUTES if routes is None else routes
+        self._framing: dict[bool, list | None] = {}
+        self._hosts: set[str] = set()
+        self._histograms: dict = {}
+        setting_changed.connect(self._settings_changed, weak=False)
+
+    def __call__(self, environ, start_response):
+        answer = self.answer(environ)
+        if answer is None:
+            return self.django_app(environ, start_response)
+        status, headers, body = answer
+        start_response(status, headers)
+        return [body]
+
+    def answer(self, environ) -> tuple[str, list, bytes] | None:
+        """The answer to a request the front takes, or None for Django."""
+        route = self.routes.get(environ.get("PATH_INFO", ""))
+        if route is None:
+            return None
+        method = environ.get("REQUEST_METHOD", "")
+        if method not in route.methods or "HTTP_ORIGIN" in environ:
+            return None
+        framing = self.framing(_secure(environ))
+        if framing is None or not self.host_allowed(environ):
+            return None
+
+        incoming = environ.get("HTTP_X_REQUEST_ID", "")
+        request_id = incoming if REQUEST_ID.match(incoming) else os.urandom(16).hex()
+        token = request_id_var.set(request_id)
+        try:
+            started = time.perf_counter()
+            signals.request_started.send(sender=ApiFront, environ=environ)
+            try:
+                status, headers, body = lean.serve(route, environ, method)
+            except Exception:  # noqa: BLE001 - a bug: answered 500 and logged
+                status, headers, body = self.server_error(environ, method)
+            finally:
+                signals.request_finished.send(sender=ApiFront)
+            elapsed = time.perf_counter() - started
+            self.observe(method, route.route, status, elapsed)
+            level = logging.ERROR if status >= 500 else logging.INFO
+            if request_logger.isEnabledFor(level):
+                request_logger.log(
+                    level,
+                    "request",
+                    extra={
+                        "method": method,
+                        "path": environ.get("PATH_INFO", ""),
+                        "status": status,
+                        "duration_ms": round(elapsed * 1000, 3),
+                    },
+                )
+        finally:
+            request_id_var.reset(token)
+        headers.append(("Content-Type", "application/json"))
+        headers.extend(framing)
+        headers.append(("X-Request-ID", request_id))
+        headers.append(("Content-Length", str(len(body))))
+        return f"{status} {responses.get(status, 'Unknown Status Code')}", headers, body
+
+    def framing(self, secure: bool) -> list | None:
+        """The headers Django's middleware adds to every /api/v3 answer, or None
+        when Django must answer (a redirect to HTTPS, or settings the front does
+        not reproduce). Computed once per setting, by the middleware itself."""
+        if secure not in self._framing:
+            self._framing[secure] = self._framing_build(secure)
+        return self._framing[secure]
+
+    def _framing_build(self, secure: bool) -> list | None:
+        if settings.DISALLOWED_USER_AGENTS or settings.PREPEND_WWW:
+            return None
+        probe = WSGIRequest(
+            {
+                "REQUEST_METHOD": "GET",
+                "PATH_INFO": lean.PREFIX + "ping",
+                "wsgi.url_scheme": "https" if secure else "http",
+                "wsgi.input": io.BytesIO(),
+                "SERVER_NAME": "probe",
+                "SERVER_PORT": "443" if secure else "80",
+            }
+        )
+        security = SecurityMiddleware(lambda request: None)
+        if security.process_request(probe) is not None:
+            return None  # Django answers with its redirect
+        response = HttpResponse(b"", content_type="application/json")
+        security.process_response(probe, response)
+        CorsMiddleware(lambda request: response).add_response_headers(probe, response)
+        XFrameOptionsMiddleware(lambda request: response).process_response(
+            probe, response
+        )
+        # RequestContextMiddleware: API answers never sit in a shared cache.
+        response.headers.setdefault("Cache-Control", "no-store")
+        return [
+            (name, value)
+            for name, value in response.items()
+            if name not in ("Content-Type", "Content-Length")
+        ]
+
+    def host_allowed(self, environ) -> bool:
+        """Django's ``get_host()`` check; refused hosts go to Django's answer."""
+        if settings.USE_X_FORWARDED_HOST and "HTTP_X_FORWARDED_HOST" in environ:
+            host = environ["HTTP_X_FORWARDED_HOST"]
+        elif "HTTP_HOST" in environ:
+            host = environ["HTTP_HOST"]
+        else:
+            host = environ.get("SERVER_NAME", "")
+            port = str(environ.get("SERVER_PORT", ""))
+            if port != ("443" if environ.get("wsgi.url_scheme") == "https" else "80"):
+                host = f"{host}:{port}"
+        if host in self._hosts:
+            return True
+        allowed = settings.ALLOWED_HOSTS
+        if settings.DEBUG and not allowed:
+            allowed = [".localhost", "127.0.0.1", "[::1]"]
+        domain, _ = split_domain_port(host)
+        if not (domain and validate_host(domain, allowed)):
+            return False
+        if len(self._hosts) < _MAX_HOSTS:
+            self._hosts.add(host)
+        return True
+
+    def observe(self, method: str, route: str, status: int, elapsed: float) -> None:
+        key = (method, route, status)
+        histogram = self._histograms.get(key)
+        if histogram is None:
+            histogram = REQUEST_SECONDS.labels(method, route, str(status))
+            self._histograms[key] = histogram
+        histogram.observe(elapsed)
+
+    def server_error(self, environ, method: str) -> tuple[int, list, bytes]:
+        """Django's answer to an exception escaping a view: the signal, the
+        ``django.request`` error log with the trace, and handler500's body."""
+        request = lean.LeanRequest(environ, method, ())
+        signals.got_request_exception.send(sender=None, request=request)
+        django_request_logger.error(
+            "Internal Server Error: %s",
+            request.path,
+            exc_info=sys.exc_info(),
+            extra={"status_code": 500},
+        )
+        response = errors_views.server_error(request)
+        return 500, [], response.content
+
+    def _settings_changed(self, **kwargs) -> None:
+        self._framing.clear()
+        self._hosts.clear()
+
+
+def _secure(environ) -> bool:
+    """Django's ``HttpRequest.is_secure()`` on the environ."""
+    header = settings.SECURE_PROXY_SSL_HEADER
+    if header:
+        name, secure_value = header
+        value = environ.get(name)
+        if value is not None:
+            return value.split(",", 1)[0].strip() == secure_value
+    return environ.get("wsgi.url_scheme") == "https"

@@ -24,3 +24,13 @@ def _fresh_process_state():
     spec_cache_clear()
     yield
     process_caches_clear()
+
+
+@pytest.fixture(autouse=True, scope="session")
+def _clients_through_the_front():
+    """Every test client and the live server go through exchange.wsgi's front,
+    as requests in production do (tests/front_client.py). Imported here, once
+    Django is set up."""
+    from tests import front_client
+
+    front_client.install()

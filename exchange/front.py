@@ -56,7 +56,7 @@ class ApiFront:
         self._framing: dict[bool, list | None] = {}
         self._hosts: set[str] = set()
         self._histograms: dict = {}
-        setting_changed.connect(self._settings_changed, weak=False)
+        setting_changed.connect(self._settings_changed)
 
     def __call__(self, environ, start_response):
         answer = self.answer(environ)

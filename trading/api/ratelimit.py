@@ -14,7 +14,7 @@ from django.core.cache import cache
 from exchange import errors
 from exchange.errors import ExchangeError
 from exchange.metrics import RATE_LIMIT_FAIL_OPEN
-from exchange.redis import REDIS_DOWN, redis_client, redis_failed
+from exchange.redis import REDIS_DOWN, commands_send, redis_client, redis_failed
 
 _WINDOWS = {"1m": 60, "10s": 10, "1d": 86400}
 
@@ -27,11 +27,11 @@ def _count(keys: list[tuple[str, int, int]]) -> list[int] | None:
             client = redis_client()
             if client is None:
                 return None
-            pipe = client.pipeline(transaction=False)
+            commands = []
             for key, amount, ttl in keys:
-                pipe.incrby(key, amount)
-                pipe.expire(key, ttl, nx=True)
-            replies = pipe.execute()
+                commands.append(("INCRBY", key, amount))
+                commands.append(("EXPIRE", key, ttl, "NX"))
+            replies = commands_send(client, commands)
             return [int(replies[i * 2]) for i in range(len(keys))]
         totals = []
         for key, amount, ttl in keys:

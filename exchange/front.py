@@ -7,8 +7,9 @@ more: the host check (ALLOWED_HOSTS), the request id, the security headers and
 ``Vary: origin`` (computed once by Django's and django-cors-headers' own
 middleware, see :meth:`ApiFront.framing`), ``Cache-Control: no-store``, the
 request signals (database connections are closed and checked as Django does),
-the request histogram and the access log line; then it runs the endpoint's view
-class through ``trading.api.lean``.
+the request histogram and the access log line; then it calls ``serve`` for the
+route (``trading.api.lean``, wired in ``exchange/wsgi.py``), which runs the
+endpoint's view class.
 
 Anything else goes to Django unchanged: other paths, methods the view does not
 define (HEAD, OPTIONS and so CORS preflights, 405s), requests with an
@@ -41,7 +42,6 @@ from exchange.logging import request_id_var
 from exchange.metrics import REQUEST_SECONDS
 from exchange.middleware import REQUEST_ID
 from exchange.middleware import logger as request_logger
-from trading.api import lean
 
 django_request_logger = logging.getLogger("django.request")
 _MAX_HOSTS = 256
@@ -50,10 +50,14 @@ _MAX_HOSTS = 256
 class ApiFront:
     """WSGI application: the lean /api/v3 path, and Django for everything else."""
 
-    def __init__(self, django_app, routes: dict | None = None) -> None:
+    def __init__(self, django_app, *, routes: dict, serve) -> None:
+        """``routes`` maps a path to its route (``.methods`` it answers,
+        ``.route`` its metrics label); ``serve(route, environ, method)`` answers
+        one request with (status, headers, body)."""
         self.django_app = django_app
-        self.routes = lean.ROUTES if routes is None else routes
-        self._framing: dict[bool, list | None] = {}
+        self.routes = routes
+        self.serve = serve
+        self._framing: dict[tuple[str, bool], list | None] = {}
         self._hosts: set[str] = set()
         self._histograms: dict = {}
         setting_changed.connect(self._settings_changed)
@@ -68,13 +72,14 @@ class ApiFront:
 
     def answer(self, environ) -> tuple[str, list, bytes] | None:
         """The answer to a request the front takes, or None for Django."""
-        route = self.routes.get(environ.get("PATH_INFO", ""))
+        route = self.routes.get(environ.get("PATH_INFO"))
         if route is None:
             return None
         method = environ.get("REQUEST_METHOD", "")
         if method not in route.methods or "HTTP_ORIGIN" in environ:
             return None
-        framing = self.framing(_secure(environ))
+        path = environ["PATH_INFO"]
+        framing = self.framing(path, _secure(environ))
         if framing is None or not self.host_allowed(environ):
             return None
 
@@ -85,9 +90,9 @@ class ApiFront:
             started = time.perf_counter()
             signals.request_started.send(sender=ApiFront, environ=environ)
             try:
-                status, headers, body = lean.serve(route, environ, method)
+                status, headers, body = self.serve(route, environ, method)
             except Exception:  # noqa: BLE001 - a bug: answered 500 and logged
-                status, headers, body = self.server_error(environ, method)
+                status, headers, body = self.server_error(environ)
             finally:
                 signals.request_finished.send(sender=ApiFront)
             elapsed = time.perf_counter() - started
@@ -99,7 +104,7 @@ class ApiFront:
                     "request",
                     extra={
                         "method": method,
-                        "path": environ.get("PATH_INFO", ""),
+                        "path": path,
                         "status": status,
                         "duration_ms": round(elapsed * 1000, 3),
                     },
@@ -112,21 +117,22 @@ class ApiFront:
         headers.append(("Content-Length", str(len(body))))
         return f"{status} {responses.get(status, 'Unknown Status Code')}", headers, body
 
-    def framing(self, secure: bool) -> list | None:
+    def framing(self, path: str, secure: bool) -> list | None:
         """The headers Django's middleware adds to every /api/v3 answer, or None
         when Django must answer (a redirect to HTTPS, or settings the front does
         not reproduce). Computed once per setting, by the middleware itself."""
-        if secure not in self._framing:
-            self._framing[secure] = self._framing_build(secure)
-        return self._framing[secure]
+        key = (path, secure)
+        if key not in self._framing:
+            self._framing[key] = self._framing_build(path, secure)
+        return self._framing[key]
 
-    def _framing_build(self, secure: bool) -> list | None:
+    def _framing_build(self, path: str, secure: bool) -> list | None:
         if settings.DISALLOWED_USER_AGENTS or settings.PREPEND_WWW:
             return None
         probe = WSGIRequest(
             {
                 "REQUEST_METHOD": "GET",
-                "PATH_INFO": lean.PREFIX + "ping",
+                "PATH_INFO": path,
                 "wsgi.url_scheme": "https" if secure else "http",
                 "wsgi.input": io.BytesIO(),
                 "SERVER_NAME": "probe",
@@ -181,10 +187,10 @@ class ApiFront:
             self._histograms[key] = histogram
         histogram.observe(elapsed)
 
-    def server_error(self, environ, method: str) -> tuple[int, list, bytes]:
+    def server_error(self, environ) -> tuple[int, list, bytes]:
         """Django's answer to an exception escaping a view: the signal, the
         ``django.request`` error log with the trace, and handler500's body."""
-        request = lean.LeanRequest(environ, method, ())
+        request = WSGIRequest(environ)
         signals.got_request_exception.send(sender=None, request=request)
         django_request_logger.error(
             "Internal Server Error: %s",

@@ -397,8 +397,10 @@ LOGGING = {
     "disable_existing_loggers": False,
     "filters": {"request": {"()": "exchange.logging.RequestContextFilter"}},
     "formatters": {
+        # The same fields as python-json-logger's JsonFormatter, written by orjson:
+        # a request's log line in a fifth of the time (docs/performance.md).
         "json": {
-            "()": "pythonjsonlogger.json.JsonFormatter",
+            "()": "pythonjsonlogger.orjson.OrjsonFormatter",
             "fmt": "%(asctime)s %(levelname)s %(name)s %(message)s %(request_id)s",
             "rename_fields": {
                 "asctime": "time",

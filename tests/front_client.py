@@ -19,7 +19,7 @@ from django.test import testcases
 from rest_framework import test as drf_test
 
 from exchange.front import ApiFront
-
+from exchange.wsgi import front
 
 # Django's own test handler, kept for the tests that compare the two paths.
 DjangoClientHandler = django_client.ClientHandler
@@ -31,7 +31,7 @@ class _ThroughFront:
 
     def __init__(self, *args, **kwargs) -> None:
         super().__init__(*args, **kwargs)
-        self.front = ApiFront(self._django)
+        self.front = front(self._django)
         self._django_response = None
 
     def _django(self, environ, start_response):
@@ -74,7 +74,7 @@ class FrontForceAuthClientHandler(_ThroughFront, drf_test.ForceAuthClientHandler
 
 def live_server_handler() -> ApiFront:
     """The live server's application: the front, then Django's handler."""
-    return ApiFront(WSGIHandler())
+    return front(WSGIHandler())
 
 
 def install() -> None:

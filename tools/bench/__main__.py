@@ -8,6 +8,10 @@ with API keys, then runs locust headless at a constant offered rate for each ste
 Prints target rate, achieved rate, p50, p95, p99, failures and the CPU used by the
 server side (gunicorn, PostgreSQL, Redis) and by locust; with --write-docs the same
 table goes into docs/performance.md. Ends with `manage.py reconcile`.
+
+Before the steps, in the same run (tools/bench/ceilings.py): the CPU model, a
+Python loop calibration, and the served ceilings with wrk of a bare WSGI app
+under the same gunicorn settings, of /api/v3/ping and of /api/v3/depth.
 """
 
 from __future__ import annotations
@@ -21,6 +25,8 @@ import sys
 import time
 import urllib.request
 from pathlib import Path
+
+from tools.bench import ceilings
 
 ROOT = Path(__file__).resolve().parents[2]
 VENV = ROOT / ".venv" / "bin"
@@ -159,6 +165,42 @@ def write_docs(text: str) -> None:
     DOC.write_text(f"{head}{START}\n{text}\n{END}{tail}")
 
 
+def ceilings_run(args, host: str, env: dict) -> str:
+    """Calibration and served ceilings (tools/bench/ceilings.py), printed."""
+    loop = ceilings.loop_ns()
+    figures: dict = {}
+    if args.ceiling_seconds and ceilings.wrk_available():
+        bare_port = args.port + 1
+        bare = subprocess.Popen(  # noqa: S603 - fixed argv
+            [
+                str(VENV / "gunicorn"),
+                "--config",
+                "gunicorn.conf.py",
+                "tools.bench.hello:app",
+            ],
+            cwd=ROOT,
+            env={**env, "PORT": str(bare_port)},
+            start_new_session=True,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+        )
+        try:
+            wait_ready(f"http://127.0.0.1:{bare_port}/")
+            figures = ceilings.measure(
+                host=host,
+                bare_host=f"http://127.0.0.1:{bare_port}",
+                seconds=args.ceiling_seconds,
+            )
+        finally:
+            os.killpg(bare.pid, signal.SIGTERM)
+            bare.wait(timeout=30)
+    text = ceilings.report(figures, cores=os.cpu_count() or 1, loop=loop)
+    if not figures:
+        text += "\n\n(no served ceilings: wrk is not installed)"
+    print(text, flush=True)
+    return text
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(
         prog="python -m tools.bench", description=__doc__.split("\n\n")[0]
@@ -173,6 +215,12 @@ def main() -> int:
         type=int,
         default=20,
         help="seconds of load at the first rate before measuring, not recorded",
+    )
+    parser.add_argument(
+        "--ceiling-seconds",
+        type=int,
+        default=10,
+        help="seconds of wrk per ceiling measurement (0: none)",
     )
     parser.add_argument("--write-docs", action="store_true")
     args = parser.parse_args()
@@ -211,6 +259,7 @@ def main() -> int:
             env=env,
             check=True,
         )
+        calibration = ceilings_run(args, host, env)
         rates = [int(r) for r in args.rates.split(",")]
         if args.warmup:
             # The steps measure a steady state. A fresh server's first seconds
@@ -250,6 +299,8 @@ def main() -> int:
                 f"{time.strftime('%Y-%m-%d')}: locust ({args.users} users, constant "
                 f"rate, {args.duration} s per step after {args.warmup} s of warm-up) "
                 "and the server on the same machine.",
+                "",
+                calibration,
                 "",
                 table(results),
                 "",

@@ -21,10 +21,11 @@ from urllib.parse import urlencode
 
 from django.core.management import call_command
 from django.core.management.base import BaseCommand, CommandError
-from django.core.wsgi import get_wsgi_application
 from django.db import connection
 from pyinstrument import Profiler
 
+# What gunicorn serves: the /api/v3 front, then Django (exchange/wsgi.py).
+from exchange.wsgi import application
 from tools.binance_client import signed_query
 
 # The load test's mix (tools/bench/locustfile.py): (name, weight).
@@ -78,7 +79,8 @@ class Command(BaseCommand):
             "bench_setup", users=users, out=str(keys_file), stdout=io.StringIO()
         )
         keys = json.loads(keys_file.read_text())
-        app = get_wsgi_application()
+        app = application
+
         rng = random.Random(seed)
         resting: list[tuple[str, int, dict]] = []
         names = [n for n, _ in mix]

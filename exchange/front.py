@@ -162,10 +162,13 @@ class ApiFront:
             host = environ["HTTP_X_FORWARDED_HOST"]
         elif "HTTP_HOST" in environ:
             host = environ["HTTP_HOST"]
-        else:
+        else:  # no Host header: Django's get_host() from the server's name and port
             host = environ.get("SERVER_NAME", "")
-            port = str(environ.get("SERVER_PORT", ""))
-            if port != ("443" if environ.get("wsgi.url_scheme") == "https" else "80"):
+            if settings.USE_X_FORWARDED_PORT and "HTTP_X_FORWARDED_PORT" in environ:
+                port = environ["HTTP_X_FORWARDED_PORT"]
+            else:
+                port = str(environ.get("SERVER_PORT", ""))
+            if port != ("443" if _secure(environ) else "80"):
                 host = f"{host}:{port}"
         if host in self._hosts:
             return True

@@ -142,7 +142,8 @@ def _routes() -> dict[str, Route]:
             continue
         initkwargs = getattr(callback, "initkwargs", {}) or {}
         sample = view_class(**initkwargs)
-        sample.head = getattr(sample, "get", None)  # as Django's View.setup does
+        if hasattr(sample, "get") and not hasattr(sample, "head"):
+            sample.head = sample.get  # as Django's View.setup does
         methods = frozenset(
             m.upper()
             for m in sample.http_method_names

@@ -84,6 +84,16 @@ REQUESTS = [
     ("GET", "order", {"symbol": "BTCUSDT", "orderId": "999"}, None, True),
     ("DELETE", "order", {"symbol": "BTCUSDT", "orderId": "999"}, None, True),
     ("POST", "order", None, {"symbol": "BTCUSDT", "side": "BUY"}, True),
+    ("PUT", "order", None, {"symbol": "BTCUSDT"}, True),  # 405, through Django
+    ("POST", "order/test", None, {"symbol": "BTCUSDT", "side": "BUY"}, True),
+    (
+        "POST",
+        "order/test",
+        None,
+        {"symbol": "BTCUSDT", "side": "BUY", "type": "MARKET", "quantity": "0.01"},
+        True,
+    ),
+    ("GET", "rateLimit/order", {}, None, True),
     (
         "POST",
         "order",

@@ -112,7 +112,11 @@ class ApiFront:
         finally:
             request_id_var.reset(token)
         headers.append(("Content-Type", "application/json"))
-        headers.extend(framing)
+        if any(name == "Cache-Control" for name, _ in headers):
+            # The view chose its own caching, as RequestContextMiddleware allows.
+            headers.extend(h for h in framing if h[0] != "Cache-Control")
+        else:
+            headers.extend(framing)
         headers.append(("X-Request-ID", request_id))
         headers.append(("Content-Length", str(len(body))))
         return f"{status} {responses.get(status, 'Unknown Status Code')}", headers, body

@@ -40,7 +40,7 @@ from django.middleware.security import SecurityMiddleware
 from exchange import errors_views
 from exchange.logging import request_id_var
 from exchange.metrics import REQUEST_SECONDS
-from exchange.middleware import REQUEST_ID
+from exchange.middleware import REQUEST_ID, method_label
 from exchange.middleware import logger as request_logger
 
 django_request_logger = logging.getLogger("django.request")
@@ -103,7 +103,7 @@ class ApiFront:
                     level,
                     "request",
                     extra={
-                        "method": method,
+                        "method": method_label(method),
                         "path": path,
                         "status": status,
                         "duration_ms": round(elapsed * 1000, 3),
@@ -190,7 +190,7 @@ class ApiFront:
         key = (method, route, status)
         histogram = self._histograms.get(key)
         if histogram is None:
-            histogram = REQUEST_SECONDS.labels(method, route, str(status))
+            histogram = REQUEST_SECONDS.labels(method_label(method), route, str(status))
             self._histograms[key] = histogram
         histogram.observe(elapsed)
 

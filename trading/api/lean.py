@@ -21,6 +21,7 @@ from dataclasses import dataclass
 
 from django.conf import settings
 from django.core.exceptions import RequestDataTooBig
+from django.http import UnreadablePostError
 from django.urls import URLPattern
 from rest_framework.exceptions import APIException
 
@@ -69,7 +70,8 @@ class LeanRequest:
 
     @property
     def body(self) -> bytes:
-        """The body, refused past DATA_UPLOAD_MAX_MEMORY_SIZE as Django does."""
+        """The body, refused past DATA_UPLOAD_MAX_MEMORY_SIZE and unreadable
+        (OSError) as Django's ``HttpRequest.body`` does."""
         if self._body is None:
             try:
                 length = int(self.META.get("CONTENT_LENGTH") or 0)
@@ -80,7 +82,10 @@ class LeanRequest:
                 raise RequestDataTooBig(
                     "Request body exceeded settings.DATA_UPLOAD_MAX_MEMORY_SIZE."
                 )
-            self._body = self.META["wsgi.input"].read(length) if length > 0 else b""
+            try:
+                self._body = self.META["wsgi.input"].read(length) if length > 0 else b""
+            except OSError as exc:  # the client stopped sending (read timeout)
+                raise UnreadablePostError(*exc.args) from exc
         return self._body
 
     @property

@@ -104,6 +104,7 @@ INSTALLED_APPS = [
     "rest_framework",
     "rest_framework_simplejwt.token_blacklist",
     "drf_spectacular",
+    "drf_spectacular_sidecar",
     "django_prometheus",
     "accounts",
     "matching",
@@ -135,7 +136,7 @@ DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 TEMPLATES = [
     {
         "BACKEND": "django.template.backends.django.DjangoTemplates",
-        "DIRS": [BASE_DIR / "exchange" / "templates"],
+        "DIRS": [BASE_DIR / "exchange" / "templates", BASE_DIR / "web" / "templates"],
         "APP_DIRS": True,
         "OPTIONS": {
             "context_processors": [
@@ -344,6 +345,11 @@ SPECTACULAR_SETTINGS = {
     ),
     "VERSION": "1.0.0",
     "SERVE_INCLUDE_SCHEMA": False,
+    # Swagger UI's files come from drf-spectacular-sidecar, served as our own static
+    # files: /api/docs/ loads with no CDN and under a CSP without inline scripts.
+    "SWAGGER_UI_DIST": "SIDECAR",
+    "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
+    "REDOC_DIST": "SIDECAR",
     "COMPONENT_SPLIT_REQUEST": True,
 }
 
@@ -378,12 +384,15 @@ USE_TZ = True
 
 STATIC_URL = "static/"
 STATIC_ROOT = BASE_DIR / "staticfiles"
-# The admin's static files are served by the app itself (whitenoise), compressed
-# and with far-future cache headers, so the one container needs no web server.
+# The web app's sources are its static files (plain ES modules, no build step).
+STATICFILES_DIRS = [("web", BASE_DIR / "web" / "src")]
+# The admin's and the web app's static files are served by the app itself
+# (whitenoise), compressed, hashed and with far-future cache headers, so the one
+# container needs no web server.
 STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
     "staticfiles": {
-        "BACKEND": "whitenoise.storage.CompressedManifestStaticFilesStorage"
+        "BACKEND": "exchange.staticfiles.HashedStaticFilesStorage"
         if not DEBUG and not TESTING
         else "django.contrib.staticfiles.storage.StaticFilesStorage"
     },

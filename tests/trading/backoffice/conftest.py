@@ -4,6 +4,7 @@ import pytest
 from django.contrib.auth.models import Permission
 
 from matching.registry import registry
+from tests.browser import browser  # noqa: F401 - a fixture for the browser test
 from tests.factories import UserFactory, standard_symbols
 
 

@@ -3,11 +3,9 @@ against a live server. scripts/install-browser.sh installs the browser; no test 
 downloads one of its own."""
 
 import time
-from pathlib import Path
 
 import pyotp
 import pytest
-from django.db import connections
 
 from tests.factories import (
     PASSWORD,
@@ -19,51 +17,7 @@ from tests.factories import (
 from tests.trading.conftest import place
 from trading.models import Order, Symbol
 
-CHROMIUM = Path("/usr/bin/chromium")
-CHROMIUM_ARGS = [
-    "--headless",
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-quic",
-    "--no-first-run",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-]
-TIMEOUT_MS = 30_000
-
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
-
-
-@pytest.fixture
-def browser(tmp_path, monkeypatch):
-    """A Playwright session with a fresh Chromium profile; skipped, saying why,
-    where the browser or Playwright is missing."""
-    if not CHROMIUM.exists():
-        pytest.skip(f"Chromium not found at {CHROMIUM}: run scripts/install-browser.sh")
-    sync_api = pytest.importorskip(
-        "playwright.sync_api",
-        reason="Playwright is not installed: pip install -r requirements-dev.txt",
-    )
-    # Playwright's sync API keeps an event loop in this thread; the ORM calls the
-    # test makes between browser steps are still plain synchronous code.
-    monkeypatch.setenv("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
-
-    with sync_api.sync_playwright() as playwright:
-        context = playwright.chromium.launch_persistent_context(
-            user_data_dir=str(tmp_path / "profile"),
-            executable_path=str(CHROMIUM),
-            headless=True,
-            args=CHROMIUM_ARGS,
-        )
-        context.set_default_timeout(TIMEOUT_MS)
-        try:
-            yield playwright, context
-        finally:
-            context.close()
-            # The ORM calls made inside Playwright's context got connections of
-            # their own; close them, or they outlive the test database.
-            connections.close_all()
 
 
 class BackOffice:

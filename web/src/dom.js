@@ -27,14 +27,13 @@ export function replace(el, ...children) {
   append(el, children);
 }
 
-export function table(headers, className) {
+/** A table with a header row; the columns at the `numeric` indexes align right. */
+export function table(headers, className, numeric = []) {
   const body = h("tbody");
-  const el = h(
-    "table",
-    { class: className },
-    h("thead", {}, h("tr", {}, headers.map((t) => h("th", { scope: "col", text: t })))),
-    body,
+  const cells = headers.map((t, i) =>
+    h("th", { scope: "col", text: t, class: numeric.includes(i) ? "num" : undefined }),
   );
+  const el = h("table", { class: className }, h("thead", {}, h("tr", {}, cells)), body);
   return { el, body };
 }
 

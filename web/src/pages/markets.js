@@ -10,7 +10,10 @@ export function mountMarkets(main) {
   const { el, body } = table(
     ["Pair", "Last price", "24h change", "24h high", "24h low", "24h volume"],
     "markets",
+    [1, 2, 3, 4, 5],
   );
+  // High and low give way on a phone, heading and cells alike.
+  for (const th of [...el.tHead.rows[0].cells].slice(3, 5)) th.classList.add("hide-phone");
   main.append(
     h(
       "section",
@@ -21,7 +24,7 @@ export function mountMarkets(main) {
         text: "Trade with limit, market and post-only orders. Prices update live.",
       }),
     ),
-    h("section", { class: "panel" }, el),
+    h("section", { class: "panel" }, h("div", { class: "scroll" }, el)),
   );
 
   loadSymbols()

@@ -27,9 +27,17 @@ export function mountAccountPanels(ordersPanel, balancesPanel, sym, { onBalances
     ["history", "Order history"],
     ["trades", "Trade history"],
   ];
-  const open = table(["Time", "Side", "Type", "Price", "Amount", "Filled", ""], "orders");
-  const history = table(["Time", "Side", "Type", "Price", "Amount", "Filled", "Status"], "orders");
-  const trades = table(["Time", "Side", "Price", "Amount", "Fee", "Role"], "orders");
+  const open = table(
+    ["Time", "Side", "Type", "Price", "Amount", "Filled", ""],
+    "orders",
+    [3, 4, 5],
+  );
+  const history = table(
+    ["Time", "Side", "Type", "Price", "Amount", "Filled", "Status"],
+    "orders",
+    [3, 4, 5],
+  );
+  const trades = table(["Time", "Side", "Price", "Amount", "Fee", "Role"], "orders", [2, 3, 4]);
   open.el.id = "open-orders";
   history.el.id = "order-history";
   trades.el.id = "my-trades";
@@ -54,7 +62,7 @@ export function mountAccountPanels(ordersPanel, balancesPanel, sym, { onBalances
   const message = h("p", { class: "message", id: "orders-message", role: "status" });
   ordersPanel.append(tabBar, message, body);
 
-  const balanceTable = table(["Asset", "Available", "In orders"], "balances");
+  const balanceTable = table(["Asset", "Available", "In orders"], "balances", [1, 2]);
   balanceTable.el.id = "balances";
   balancesPanel.append(h("h2", { text: "Balances" }), balanceTable.el);
 

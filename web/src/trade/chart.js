@@ -133,7 +133,9 @@ export function mountChart(panel, sym) {
     lastTime = ks.length ? Math.floor(ks.at(-1).t / 1000) : 0;
     empty.hidden = ks.length > 0;
     chart.timeScale().applyOptions({ secondsVisible: interval === "1s" });
-    chart.timeScale().scrollToRealTime();
+    // A short history fills the width; a long one opens on its latest part.
+    if (ks.length && ks.length < 150) chart.timeScale().fitContent();
+    else chart.timeScale().scrollToRealTime();
     stop = subscribe(`${sym.symbol.toLowerCase()}@kline_${interval}`, (event) => {
       if (mine === generation) apply(event.k);
     });

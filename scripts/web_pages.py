@@ -153,7 +153,7 @@ def served(mode: str, port: int):
                 "gunicorn.conf.py",
                 "exchange.wsgi:application",
             ]
-            env.update(PORT=str(port), WEB_WORKERS="2")
+            env["PORT"] = str(port)
         else:
             command = [
                 PYTHON,

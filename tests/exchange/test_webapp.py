@@ -75,11 +75,22 @@ def test_every_route_is_the_shell_under_a_strict_policy(path):
     assets = [
         attrs.get("src") or attrs.get("href")
         for tag, attrs in tags.tags
-        if tag == "script" or (tag == "link" and attrs.get("rel") != "preconnect")
+        if tag in ("script", "link")
     ]
-    assert len(assets) == 4  # icon, styles, chart library, the app
     for url in assets:
         assert finders.find(local_asset(url)), url
+    # Every module is fetched up front, not one import level after another.
+    preloaded = {
+        local_asset(attrs["href"])
+        for tag, attrs in tags.tags
+        if tag == "link" and attrs.get("rel") == "modulepreload"
+    }
+    modules = {
+        "web/" + p.relative_to(WEB_SRC).as_posix()
+        for p in WEB_SRC.rglob("*.js")
+        if "vendor" not in p.parts and p.name != "app.js"
+    }
+    assert preloaded == modules
 
 
 def test_unknown_pages_are_not_the_shell():

@@ -154,6 +154,19 @@ def test_account_page_keys_and_password(browser, live_server):
     me.page.click("#login-form button[type=submit]")
     me.page.wait_for_url(live_server.url + "/account")
 
+    # An access token the API no longer takes: refreshed once, the page carries on.
+    stored = "JSON.parse(sessionStorage.getItem('exchange.session'))"
+    before = me.page.evaluate(stored)
+    me.page.evaluate(
+        f"sessionStorage.setItem('exchange.session', JSON.stringify("
+        f"{{...{stored}, access: 'no-longer-valid'}}))"
+    )
+    me.page.reload()
+    me.page.wait_for_selector("table.keys td.empty")
+    after = me.page.evaluate(stored)
+    assert after["access"] not in (before["access"], "no-longer-valid")
+    assert after["refresh"] != before["refresh"]  # rotated
+
     # A key: the secret shown once, the key listed, then revoked.
     me.page.fill("#key-form input[name=label]", "bot")
     me.page.check("#key-form input[name=trade]")

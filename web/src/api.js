@@ -94,7 +94,8 @@ async function call(method, path, options = {}) {
     if (expired && session.refreshToken() && (await refreshTokens())) {
       return send(method, path, options);
     }
-    if (expired) session.end();
+    // A refused refresh token has already ended the session (refreshTokens);
+    // an unreachable server keeps it for the next try.
     throw error;
   }
 }

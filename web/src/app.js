@@ -84,7 +84,14 @@ document.addEventListener("click", (event) => {
 
 window.addEventListener("popstate", route);
 window.addEventListener("app:navigate", route);
-session.onChange(renderSession);
+let wasSignedIn = session.signedIn();
+session.onChange(() => {
+  renderSession();
+  // A session that ended (logged out, or its refresh token refused) redraws the
+  // page as a visitor sees it.
+  if (wasSignedIn && !session.signedIn()) route();
+  wasSignedIn = session.signedIn();
+});
 
 const MODES = {
   stream: "Live: streaming",

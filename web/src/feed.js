@@ -47,6 +47,11 @@ export function subscribe(stream, handler) {
   };
 }
 
+/** Whether the stream's payloads come from polling, which starts with history. */
+export function polling(stream) {
+  return pollers.has(stream);
+}
+
 /** Poll these streams now (after the user's own order, say); no-op on streams. */
 export function poke(...streams) {
   for (const stream of streams) {

@@ -47,11 +47,16 @@ export function mountLogin(main) {
   const codeField = field("Two-factor code", code);
   codeField.hidden = true;
   const error = h("p", { class: "error", role: "alert" });
+  const changed = new URLSearchParams(location.search).has("changed");
+  const notice = changed
+    ? h("p", { class: "message ok", text: "Password changed. Log in with the new one." })
+    : null;
   const submit = h("button", { type: "submit", class: "button", text: "Log in" });
   const form = h(
     "form",
     { class: "card auth", id: "login-form", novalidate: true },
     h("h1", { text: "Log in" }),
+    notice,
     field("Username", username),
     field("Password", password),
     codeField,

@@ -3,7 +3,7 @@
 import { add, fmt, mul, parse, toFixed } from "../decimal.js";
 import { h, replace, time } from "../dom.js";
 import { market } from "../api.js";
-import { subscribe } from "../feed.js";
+import { polling, subscribe } from "../feed.js";
 
 const LEVELS = 12;
 
@@ -159,15 +159,19 @@ export function mountTrades(panel, sym, onTrade) {
     }
     while (body.rows.length > 50) body.lastElementChild.remove();
   }
-  const stop = subscribe(`${sym.symbol.toLowerCase()}@trade`, onEvent);
-  // History first when the feed only sends what happens from now on (streams).
-  market
-    .trades(sym.symbol, 50)
-    .then((trades) => {
-      for (const t of trades) {
-        onEvent({ t: t.id, p: t.price, q: t.qty, T: t.time, m: t.isBuyerMaker });
-      }
-    })
-    .catch(() => {});
+  const stream = `${sym.symbol.toLowerCase()}@trade`;
+  const stop = subscribe(stream, onEvent);
+  // History first when the feed only sends what happens from now on (streams);
+  // polling's first answer is the history.
+  if (!polling(stream)) {
+    market
+      .trades(sym.symbol, 50)
+      .then((trades) => {
+        for (const t of trades) {
+          onEvent({ t: t.id, p: t.price, q: t.qty, T: t.time, m: t.isBuyerMaker });
+        }
+      })
+      .catch(() => {});
+  }
   return stop;
 }

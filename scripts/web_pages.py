@@ -219,7 +219,7 @@ def screenshots(base: str) -> None:
         browser.close()
 
 
-def first_loads(base: str, runs: int) -> list[dict]:
+def first_loads(base: str, runs: int, waterfall: bool = False) -> list[dict]:
     from playwright.sync_api import sync_playwright
 
     results = []
@@ -245,6 +245,8 @@ def first_loads(base: str, runs: int) -> list[dict]:
                     e["requestId"], int(e["encodedDataLength"])
                 ),
             )
+            finished = []
+            page.on("requestfinished", lambda r, finished=finished: finished.append(r))
             page.goto(base + "/trade/BTCUSDT", wait_until="commit")
             page.wait_for_function(USABLE, polling="raf")
             usable_ms = page.evaluate("performance.now()")
@@ -255,6 +257,7 @@ def first_loads(base: str, runs: int) -> list[dict]:
                 kind = kinds.get(request_id, "Other")
                 by_kind[kind] = by_kind.get(kind, 0) + size
             page.wait_for_load_state("networkidle")
+            origin = page.evaluate("performance.timeOrigin")
             timing = page.evaluate(
                 "JSON.stringify(performance.getEntriesByType('navigation')[0])"
             )
@@ -270,6 +273,14 @@ def first_loads(base: str, runs: int) -> list[dict]:
                     "bytes_at_network_idle": sum(sizes.values()),
                 }
             )
+            if waterfall:
+                for request in finished:
+                    t = request.timing
+                    start = t["startTime"] - origin
+                    end = start + t["responseEnd"]
+                    path = request.url.removeprefix(base)
+                    print(f"{start:7.0f} {end:7.0f}  {path[:90]}")
+                print(f"{usable_ms:7.0f}          usable")
             context.close()
         browser.close()
     return results
@@ -280,17 +291,35 @@ def main() -> None:
         demo_history()
         return
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("what", choices=["screenshots", "perf"])
+    parser.add_argument("what", choices=["screenshots", "perf", "serve"])
     parser.add_argument("--mode", choices=["prod", "dev"], default="prod")
     parser.add_argument("--runs", type=int, default=5)
     parser.add_argument("--port", type=int, default=8121)
+    parser.add_argument("--base", help="measure this running server instead")
+    parser.add_argument(
+        "--waterfall", action="store_true", help="print each request's times"
+    )
     args = parser.parse_args()
+    if args.base:
+        report(args, first_loads(args.base, args.runs, args.waterfall))
+        return
     with served(args.mode, args.port) as base:
+        if args.what == "serve":
+            print(f"serving {base}; Ctrl-C stops", flush=True)
+            try:
+                while True:
+                    time.sleep(3600)
+            except KeyboardInterrupt:
+                return
         if args.what == "screenshots":
             screenshots(base)
             print(f"screenshots in {SHOTS.relative_to(ROOT)}")
             return
-        results = first_loads(base, args.runs)
+        results = first_loads(base, args.runs, args.waterfall)
+    report(args, results)
+
+
+def report(args, results: list[dict]) -> None:
     for row in results:
         print(json.dumps(row))
     usable = [r["usable_ms"] for r in results]

@@ -15,6 +15,7 @@
 import { market } from "./api.js";
 
 const handlers = new Map(); // stream name -> Set of handlers
+const latest = new Map(); // snapshot stream name -> its last payload
 const pollers = new Map(); // stream name -> {timer, state}
 const modeListeners = new Set();
 let socket = null;
@@ -36,11 +37,17 @@ export function subscribe(stream, handler) {
     else startPolling(stream);
   }
   set.add(handler);
+  // A snapshot stream (book, ticker) hands a late subscriber the last payload.
+  if (latest.has(stream)) {
+    const payload = latest.get(stream);
+    queueMicrotask(() => set.has(handler) && handler(payload));
+  }
   connect();
   return () => {
     set.delete(handler);
     if (set.size === 0) {
       handlers.delete(stream);
+      latest.delete(stream);
       stopPolling(stream);
       if (socketOpen) control("UNSUBSCRIBE", [stream]);
     }
@@ -72,9 +79,14 @@ function setMode(next) {
   for (const fn of modeListeners) fn(mode);
 }
 
+function isSnapshot(stream) {
+  return stream.includes("@depth") || stream.endsWith("@ticker");
+}
+
 function dispatch(stream, data) {
   const set = handlers.get(stream);
   if (!set) return;
+  if (isSnapshot(stream)) latest.set(stream, data);
   for (const fn of set) {
     try {
       fn(data);

@@ -1,13 +1,14 @@
 // The trading screen of one symbol: ticker, order book, recent trades, chart,
 // order form, the user's orders and balances.
 
+import { market } from "../api.js";
 import { cmp, fmt, parse } from "../decimal.js";
 import { h, navigate, replace } from "../dom.js";
 import { poke, subscribe } from "../feed.js";
 import { loadSymbols } from "../symbols.js";
 import { mountAccountPanels } from "../trade/account.js";
 import { mountBook, mountTrades } from "../trade/book.js";
-import { mountChart } from "../trade/chart.js";
+import { chosenInterval, mountChart } from "../trade/chart.js";
 import { mountForm } from "../trade/form.js";
 
 function stat(label, id) {
@@ -22,18 +23,27 @@ export function mountTrade(main, rawSymbol) {
   main.className = "trade-page";
   main.append(h("p", { class: "loading", text: "Loading…" }));
 
+  // The book, the ticker and the candles are asked for together with
+  // exchangeInfo rather than after it: the panels take them when they are built.
+  const lower = symbol.toLowerCase();
+  const idle = () => {};
+  stops.push(subscribe(`${lower}@depth20@100ms`, idle), subscribe(`${lower}@ticker`, idle));
+  const interval = chosenInterval();
+  const candles = { interval, rows: market.klines(symbol, interval, 500).catch(() => null) };
+
   loadSymbols()
     .then((symbols) => {
       if (!alive) return;
       const sym = symbols.get(symbol);
       replace(main);
       if (!sym) {
+        for (const stop of stops.splice(0)) stop();
         main.append(h("p", { class: "notice", text: `There is no market ${symbol}.` }));
         return;
       }
       if (rawSymbol !== symbol) history.replaceState(null, "", `/trade/${symbol}`);
       document.title = `${sym.base}/${sym.quote} · Exchange`;
-      build(main, sym, symbols, stops);
+      build(main, sym, symbols, stops, candles);
     })
     .catch((error) => {
       replace(main, h("p", { class: "error", text: error.message }));
@@ -46,7 +56,7 @@ export function mountTrade(main, rawSymbol) {
   };
 }
 
-function build(main, sym, symbols, stops) {
+function build(main, sym, symbols, stops, candles) {
   const lower = sym.symbol.toLowerCase();
   const picker = h(
     "select",
@@ -93,7 +103,7 @@ function build(main, sym, symbols, stops) {
     }),
   );
   book.setLast(null, "");
-  stops.push(mountChart(panels.chart, sym));
+  stops.push(mountChart(panels.chart, sym, candles));
   const account = mountAccountPanels(panels.orders, panels.balances, sym, {
     onBalances: (free) => form.setBalances(free),
     onChange: () => {

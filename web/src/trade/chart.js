@@ -11,6 +11,13 @@ export const INTERVALS = [
 ];
 
 const dark = window.matchMedia("(prefers-color-scheme: dark)");
+const INTERVAL_KEY = "exchange.interval";
+
+/** The interval this tab last chose (1m at first). */
+export function chosenInterval() {
+  const saved = sessionStorage.getItem(INTERVAL_KEY);
+  return INTERVALS.includes(saved) ? saved : "1m";
+}
 
 function palette() {
   const css = getComputedStyle(document.documentElement);
@@ -41,7 +48,8 @@ function bar(k) {
   };
 }
 
-export function mountChart(panel, sym) {
+/** `first`, when given, is {interval, rows: a promise of klines} already asked for. */
+export function mountChart(panel, sym, first = null) {
   const LW = window.LightweightCharts;
   const buttons = new Map();
   const bar_ = h("div", { class: "intervals", role: "toolbar", "aria-label": "Interval" });
@@ -120,11 +128,15 @@ export function mountChart(panel, sym) {
     }
     if (stop) stop();
     stop = null;
-    let rows = [];
-    try {
-      rows = await market.klines(sym.symbol, interval, 500);
-    } catch {
-      rows = [];
+    let rows = null;
+    if (first && first.interval === interval) rows = await first.rows;
+    first = null;
+    if (!rows) {
+      try {
+        rows = await market.klines(sym.symbol, interval, 500);
+      } catch {
+        rows = [];
+      }
     }
     if (mine !== generation) return;
     const ks = rows.map((r) => ({ t: r[0], o: r[1], h: r[2], l: r[3], c: r[4], v: r[5] }));
@@ -152,9 +164,11 @@ export function mountChart(panel, sym) {
     });
   };
   dark.addEventListener("change", retheme);
-  show(sessionStorage.getItem("exchange.interval") || "1m");
+  show(chosenInterval());
   for (const button of buttons.values()) {
-    button.addEventListener("click", () => sessionStorage.setItem("exchange.interval", button.dataset.interval));
+    button.addEventListener("click", () =>
+      sessionStorage.setItem(INTERVAL_KEY, button.dataset.interval),
+    );
   }
   return () => {
     generation += 1;

@@ -19,6 +19,7 @@ import json
 import os
 import random
 import secrets
+import signal
 import statistics
 import subprocess
 import sys
@@ -305,7 +306,8 @@ def main() -> None:
         return
     with served(args.mode, args.port) as base:
         if args.what == "serve":
-            print(f"serving {base}; Ctrl-C stops", flush=True)
+            print(f"serving {base}; Ctrl-C or SIGTERM stops", flush=True)
+            signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))
             try:
                 while True:
                     time.sleep(3600)

@@ -1,7 +1,7 @@
 """The web app on a served exchange: screenshots and first-load figures.
 
-    python scripts/web_pages.py screenshots        # docs/screenshots/*.png
-    python scripts/web_pages.py perf [--mode prod|dev] [--runs 5]
+    .venv/bin/python -m tools.web_pages screenshots   # docs/screenshots/*.png
+    .venv/bin/python -m tools.web_pages perf [--mode prod|dev] [--runs 5]
 
 Each run serves a throwaway exchange on the embedded default (SQLite in a temporary
 folder, local-memory cache): `prod` is the image's gunicorn with DEBUG off and the
@@ -72,7 +72,6 @@ def demo_history(hours: int = 24, step_minutes: int = 4) -> None:
     demo mid price, placed through the order service with its clock set back."""
     import django
 
-    sys.path.insert(0, str(ROOT))
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "exchange.settings")
     django.setup()
     from django.core.management import call_command
@@ -144,7 +143,7 @@ def served(mode: str, port: int):
         env = environment(Path(tmp), mode)
         manage(env, "migrate", "--noinput", "-v0")
         manage(env, "seed_demo")
-        history = [PYTHON, __file__, "_history"]
+        history = [PYTHON, "-m", "tools.web_pages", "_history"]
         subprocess.run(history, cwd=ROOT, env=env, check=True)  # noqa: S603
         if mode == "prod":
             manage(env, "collectstatic", "--noinput", "-v0")

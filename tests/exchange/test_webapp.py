@@ -13,6 +13,7 @@ from django.core.files.storage import FileSystemStorage
 from django.test import Client
 
 from exchange.staticfiles import HashedStaticFilesStorage
+from tests.factories import admin_login
 
 WEB_SRC = Path(settings.BASE_DIR) / "web" / "src"
 ROUTES = ["/", "/trade/BTCUSDT", "/trade/ethbtc", "/login", "/signup", "/account"]
@@ -99,8 +100,8 @@ def test_unknown_pages_are_not_the_shell():
     assert Client().post("/").status_code == 405
 
 
-def test_the_admins_view_site_link_reaches_the_app(admin_client):
-    page = admin_client.get("/admin/").content.decode()
+def test_the_admins_view_site_link_reaches_the_app(client, admin_user):
+    page = admin_login(client, admin_user).get("/admin/").content.decode()
     link = re.search(r'<a href="([^"]*)">View site</a>', page)
     assert link and link.group(1) == "/"
     assert Client().get(link.group(1)).status_code == 200

@@ -3,11 +3,12 @@ operator, trade with each other, cancel, and be refused, with no reload."""
 
 import re
 
+import pyotp
 import pytest
 from django.core.management import call_command
 
 from tests.browser import launch
-from tests.factories import PASSWORD, funded_user, standard_symbols
+from tests.factories import PASSWORD, funded_user, standard_symbols, twofactor_on
 from trading.models import Order
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
@@ -190,4 +191,31 @@ def test_account_page_keys_and_password(browser, live_server):
     me.page.fill("#login-form input[name=password]", NEW_PASSWORD)
     me.page.click("#login-form button[type=submit]")
     me.page.wait_for_selector("#whoami")
+    assert me.policy_violations == []
+
+
+def test_login_asks_for_the_code_when_two_factor_is_on(browser, live_server):
+    _, context = browser
+    standard_symbols()
+    user = funded_user(USDT="10")
+    secret = twofactor_on(user)
+    me = Trader(context, live_server.url)
+    me.open("/login?next=/account")
+    code = me.page.locator("#login-form input[name=otp]")
+    assert code.is_hidden()
+    me.page.fill("#login-form input[name=username]", user.username)
+    me.page.fill("#login-form input[name=password]", PASSWORD)
+    me.page.click("#login-form button[type=submit]")
+    code.wait_for()  # the API asked for it
+    assert "authenticator" in me.page.inner_text("#login-form .error")
+
+    code.fill("000000" if pyotp.TOTP(secret).now() != "000000" else "111111")
+    me.page.click("#login-form button[type=submit]")
+    me.page.wait_for_selector("#login-form .error:text-is('Invalid two-factor code.')")
+    code.fill(pyotp.TOTP(secret).now())
+    me.page.click("#login-form button[type=submit]")
+    me.page.wait_for_url(live_server.url + "/account")
+    # New keys and a new password need a code too: the forms ask for it.
+    me.page.wait_for_selector("#key-form input[name=otp]")
+    me.page.wait_for_selector("#password-form input[name=otp]")
     assert me.policy_violations == []

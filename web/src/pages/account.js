@@ -1,12 +1,42 @@
 // The account page: API keys (create, list, revoke; the secret shown once) and
 // the password.
 
-import { accounts } from "../api.js";
+import { accounts, ApiError } from "../api.js";
 import { h, navigate, replace, table, time } from "../dom.js";
 import * as session from "../session.js";
+import { codeFields, needsSecondFactor } from "./login.js";
 
 function field(label, input) {
   return h("label", { class: "field" }, h("span", { text: label }), input);
+}
+
+/** A two-factor code field, shown when the account has two-factor on or the API
+ * asks for a code. */
+function codeInput() {
+  const input = h("input", {
+    name: "otp",
+    inputmode: "numeric",
+    autocomplete: "one-time-code",
+    maxlength: "32",
+  });
+  const wrapper = field("Two-factor code", input);
+  wrapper.hidden = true;
+  return {
+    wrapper,
+    fields: () => (wrapper.hidden ? {} : codeFields(input.value.trim())),
+    show: () => {
+      wrapper.hidden = false;
+    },
+    refused(error) {
+      if (!(error instanceof ApiError) || !needsSecondFactor(error)) return false;
+      wrapper.hidden = false;
+      input.focus();
+      return true;
+    },
+    clear: () => {
+      input.value = "";
+    },
+  };
 }
 
 export function mountAccount(main) {
@@ -65,6 +95,7 @@ export function mountAccount(main) {
   const canTrade = h("input", { type: "checkbox", name: "trade" });
   const ips = h("input", { name: "ips", placeholder: "203.0.113.7, 198.51.100.0/24" });
   const keyError = h("p", { class: "error", role: "alert" });
+  const keyCode = codeInput();
   const keyForm = h(
     "form",
     { id: "key-form", class: "stack" },
@@ -77,6 +108,7 @@ export function mountAccount(main) {
       h("label", {}, canTrade, " Trade"),
     ),
     field("IP allow-list (optional, comma separated)", ips),
+    keyCode.wrapper,
     keyError,
     h("button", { type: "submit", class: "button", text: "Create API key" }),
   );
@@ -88,6 +120,7 @@ export function mountAccount(main) {
         label: label.value.trim(),
         permissions: canTrade.checked ? ["read", "trade"] : ["read"],
         ipAllowlist: ips.value.split(",").map((s) => s.trim()).filter(Boolean),
+        ...keyCode.fields(),
       });
       replace(
         secretBox,
@@ -104,20 +137,25 @@ export function mountAccount(main) {
       secretBox.hidden = false;
       keyForm.reset();
       canRead.checked = true;
+      keyCode.clear();
       await loadKeys();
     } catch (error) {
-      keyError.textContent = error.message;
+      keyError.textContent = keyCode.refused(error)
+        ? "Enter your two-factor code to create a key."
+        : error.message;
     }
   });
 
   const oldPassword = h("input", { type: "password", name: "old_password", autocomplete: "current-password", required: true });
   const newPassword = h("input", { type: "password", name: "new_password", autocomplete: "new-password", required: true });
   const passwordMessage = h("p", { class: "error", role: "alert" });
+  const passwordCode = codeInput();
   const passwordForm = h(
     "form",
     { id: "password-form", class: "stack" },
     field("Current password", oldPassword),
     field("New password", newPassword),
+    passwordCode.wrapper,
     passwordMessage,
     h("button", { type: "submit", class: "button", text: "Change password" }),
   );
@@ -128,12 +166,15 @@ export function mountAccount(main) {
       await accounts.changePassword({
         old_password: oldPassword.value,
         new_password: newPassword.value,
+        ...passwordCode.fields(),
       });
       // Every token issued before is revoked with the old password.
       session.end();
       navigate("/login?changed=1");
     } catch (error) {
-      passwordMessage.textContent = error.message;
+      passwordMessage.textContent = passwordCode.refused(error)
+        ? "Enter your two-factor code to change the password."
+        : error.message;
     }
   });
 
@@ -153,6 +194,10 @@ export function mountAccount(main) {
     .me()
     .then((me) => {
       if (!alive) return;
+      if (me.twoFactorEnabled) {
+        keyCode.show();
+        passwordCode.show();
+      }
       profile.textContent = `${me.username}${me.email ? ` · ${me.email}` : ""} · member since ${time(Date.parse(me.date_joined), true).slice(0, 10)}`;
     })
     .catch(() => {});

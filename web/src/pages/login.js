@@ -5,20 +5,17 @@ import { h, navigate } from "../dom.js";
 import * as session from "../session.js";
 
 /**
- * Whether the login API's refusal asks for a second factor (two-factor login).
- *
- * The hook for two-factor: the accounts API does not ask for a code yet. When it
- * does, recognise its answer here (an ApiError with the exchange's code and msg);
- * the form then shows the code field and sends the code as `code` with the
- * username and password on the next attempt (see `codeFields`).
+ * Whether a refusal asks for the second factor: with two-factor on, the accounts
+ * API answers 401 -1102 naming the `otp` parameter until a code is sent (login,
+ * new API keys, password changes). The form then shows its code field.
  */
-export function needsSecondFactor(_error) {
-  return false;
+export function needsSecondFactor(error) {
+  return error.status === 401 && error.code === -1102 && error.message.includes("'otp'");
 }
 
-/** The extra login fields the second step sends (the field's name is the API's). */
-function codeFields(code) {
-  return code ? { code } : {};
+/** The extra fields a form sends once it shows its code field. */
+export function codeFields(code) {
+  return code ? { otp: code } : {};
 }
 
 function field(label, input) {
@@ -39,7 +36,7 @@ export function mountLogin(main) {
     required: true,
   });
   const code = h("input", {
-    name: "code",
+    name: "otp",
     inputmode: "numeric",
     autocomplete: "one-time-code",
     maxlength: "10",
@@ -77,8 +74,10 @@ export function mountLogin(main) {
       if (err instanceof ApiError && needsSecondFactor(err)) {
         codeField.hidden = false;
         code.focus();
+        error.textContent = "Enter the code from your authenticator app (or a recovery code).";
+      } else {
+        error.textContent = err.message;
       }
-      error.textContent = err.message;
     } finally {
       submit.disabled = false;
     }

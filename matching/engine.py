@@ -57,6 +57,7 @@ from collections.abc import Iterator
 from heapq import heapify, heappop, heappush
 from itertools import islice
 
+from matching.contingent import ContingentBook
 from matching.contract import (
     BUY,
     CANCELED,
@@ -70,25 +71,42 @@ from matching.contract import (
     GTC,
     INVALID_PRICE,
     INVALID_QTY,
+    INVALID_STOP,
     IOC,
     LIMIT,
     LIMIT_MAKER,
     MARKET,
     MAX_PRICE,
     NEW,
+    OCO,
     ORDER_TYPES,
+    OTO,
+    OTOCO,
     PARTIALLY_FILLED,
+    PENDING_NEW,
+    PRICE_RELATIONSHIP,
     REJECTED,
     SELL,
+    STOP_LOSS,
+    STOP_LOSS_LIMIT,
+    STOP_TYPES,
     STP_MODES,
     STP_NONE,
+    TAKE_PROFIT,
+    TAKE_PROFIT_LIMIT,
     TIME_IN_FORCES,
     WOULD_TAKE,
+    WOULD_TRIGGER,
+    ListResult,
     NewOrder,
+    OrderUpdate,
     PlaceResult,
     PlaceResultBuilder,
+    Tracking,
+    Triggered,
     make_result,
 )
+from matching.triggers import TriggerBook
 
 __all__ = [
     "BUY",
@@ -117,6 +135,21 @@ __all__ = [
     "NewOrder",
     "OrderBook",
     "PlaceResult",
+    "STOP_LOSS",
+    "STOP_LOSS_LIMIT",
+    "TAKE_PROFIT",
+    "TAKE_PROFIT_LIMIT",
+    "PENDING_NEW",
+    "INVALID_STOP",
+    "WOULD_TRIGGER",
+    "PRICE_RELATIONSHIP",
+    "OCO",
+    "OTO",
+    "OTOCO",
+    "Triggered",
+    "OrderUpdate",
+    "Tracking",
+    "ListResult",
 ]
 
 _new_result = object.__new__
@@ -218,47 +251,96 @@ class _Side:
                     heappush(frontier, (heap[child], child))
 
 
-class OrderBook:
-    """The resting orders of one symbol and the rules that match new ones.
+class OrderBook(ContingentBook):
+    """The resting orders of one symbol, its pending stop orders and order lists,
+    and the rules that match new orders.
 
     Not thread-safe: the caller serialises every call for a book (the pair lock).
     Methods never raise for business outcomes; ``ValueError`` means the caller broke
     the contract (unknown enum, an order id that is already resting, an upsert that
-    cannot rest).
+    cannot rest, a cancel by order id of an order-list leg).
+
+    Stops and lists live in ``matching.contingent`` and ``matching.triggers``; the
+    hot paths pay one test of ``_watch`` for them, true while the book holds a
+    pending stop, a live list leg, or an order resting under a priority other
+    than its id (a triggered order: its queue place is its trigger's).
     """
 
-    __slots__ = ("_bids", "_asks", "_index")
+    __slots__ = (
+        "_bids",
+        "_asks",
+        "_index",
+        "_last",
+        "_watch",
+        "_stops",
+        "_alias",
+        "_prio",
+        "_lists",
+        "_list_of",
+        "_queued",
+        "_moved",
+    )
 
     def __init__(self) -> None:
         self._bids = _Side(BUY, -1)
         self._asks = _Side(SELL, 1)
         self._index: dict[int, tuple[int, int, int]] = {}
+        self._last: int | None = None  # price of the last trade
+        self._watch = False
+        self._stops = TriggerBook()
+        self._alias: dict[int, int] = {}  # book id (priority) -> order id
+        self._prio: dict[int, int] = {}  # order id -> book id, for those above
+        self._lists: dict[int, list] = {}
+        self._list_of: dict[int, int] = {}  # live leg -> its list
+        self._queued: dict[int, int] = {}  # within a command: started, not run
+        self._moved: dict[int, int] = {}  # within a command: trailing stops moved
 
     # ------------------------------------------------------------------ commands
 
-    def place(self, cmd: NewOrder) -> PlaceResult:
-        """Match ``cmd`` against the book and rest what its type and tif allow.
+    def place(
+        self,
+        order_id: int,
+        owner: int,
+        side: str,
+        order_type: str,
+        tif: str = GTC,
+        price: int = 0,
+        qty: int = 0,
+        quote_qty: int = 0,
+        stp: str = STP_NONE,
+        stop_price: int = 0,
+        trailing_delta: int = 0,
+    ) -> PlaceResult:
+        """Match an order against the book and rest what its type and tif allow;
+        a stop order goes to the trigger book instead. Then run what the trades
+        set off (stops, order lists), reported in ``events``.
 
-        The caller guarantees ``cmd.order_id`` is new (greater than the ids before
-        it); an id that is resting right now raises ``ValueError``. A remainder that
-        rests is queued at its place by order_id within its level.
+        Plain arguments, in ``NewOrder``'s order (``place(*cmd)`` for a kept
+        command). The caller guarantees ``order_id`` is new (greater than the ids
+        and the priorities before it); an id that is resting right now raises
+        ``ValueError``. A remainder that rests is queued at its place by order_id
+        within its level. ``stop_price`` and ``trailing_delta`` are read by stop
+        types only.
         """
-        order_id = cmd.order_id
         index = self._index
         if order_id in index:
             raise ValueError(f"order {order_id} is already on the book")
-        order_type = cmd.type
         # The two commands that make up most of a real stream, GTC limits and
         # market orders by quantity without self-trade prevention, take a short
         # path; everything else, and every invalid command, goes the long way.
         if order_type == LIMIT:
-            if cmd.tif != GTC or cmd.stp != STP_NONE:
-                return self._place_checked(cmd)
-            price = cmd.price
-            qty = cmd.qty
-            if qty <= 0 or price <= 0 or price > MAX_PRICE or cmd.quote_qty:
-                return self._place_checked(cmd)
-            side = cmd.side
+            if (
+                tif != GTC
+                or stp != STP_NONE
+                or qty <= 0
+                or price <= 0
+                or price > MAX_PRICE
+                or quote_qty
+            ):
+                return self._place_slow(
+                    order_id, owner, side, order_type, tif, price, qty, quote_qty, stp,
+                    stop_price, trailing_delta,
+                )  # fmt: skip
             if side == BUY:
                 own = self._bids
                 opp = self._asks
@@ -285,7 +367,7 @@ class OrderBook:
                 levels = own.levels
                 level = levels.get(key)
                 if level is None:
-                    index[order_id] = (left, cmd.owner, key)
+                    index[order_id] = (left, owner, key)
                     levels[key] = [left, 1, [order_id], price, 0, own, 0, key, order_id]
                     stale = own.stale
                     if key in stale:
@@ -293,7 +375,7 @@ class OrderBook:
                     else:
                         heappush(own.heap, key)
                 else:
-                    index[order_id] = (left, cmd.owner, level[7])
+                    index[order_id] = (left, owner, level[7])
                     if level[8] < order_id:
                         level[2].append(order_id)
                         level[8] = order_id
@@ -303,15 +385,11 @@ class OrderBook:
                     level[1] += 1
             resting = left
         elif order_type == MARKET:
-            qty = cmd.qty
-            if (
-                qty <= 0
-                or cmd.quote_qty
-                or cmd.stp != STP_NONE
-                or cmd.tif not in TIME_IN_FORCES
-            ):
-                return self._place_checked(cmd)
-            side = cmd.side
+            if qty <= 0 or quote_qty or stp != STP_NONE or tif not in TIME_IN_FORCES:
+                return self._place_slow(
+                    order_id, owner, side, order_type, tif, price, qty, quote_qty, stp,
+                    stop_price, trailing_delta,
+                )  # fmt: skip
             if side == BUY:
                 opp = self._asks
             elif side == SELL:
@@ -323,7 +401,10 @@ class OrderBook:
             status = EXPIRED if left else FILLED
             resting = 0
         else:
-            return self._place_checked(cmd)
+            return self._place_slow(
+                order_id, owner, side, order_type, tif, price, qty, quote_qty, stp,
+                stop_price, trailing_delta,
+            )  # fmt: skip
         # make_result(...) inlined: this runs once per command.
         result = _new_result(PlaceResultBuilder)
         result.order_id = order_id
@@ -334,11 +415,68 @@ class OrderBook:
         result.fills = fills
         result.expired_makers = []
         result.reject_reason = None
+        result.events = ()
         result.__class__ = PlaceResult
+        if self._watch:
+            return self._settle(result, order_id)
+        if fills:
+            self._last = fills[-1][2]
+        return result
+
+    def _place_slow(
+        self,
+        order_id: int,
+        owner: int,
+        side: str,
+        order_type: str,
+        tif: str,
+        price: int,
+        qty: int,
+        quote_qty: int,
+        stp: str,
+        stop_price: int,
+        trailing_delta: int,
+    ) -> PlaceResult:
+        """``place`` for everything off the short paths."""
+        result = self._place_checked(
+            order_id, owner, side, order_type, tif, price, qty, quote_qty, stp,
+            stop_price, trailing_delta,
+        )  # fmt: skip
+        if self._watch:
+            return self._settle(result, order_id)
+        fills = result.fills
+        if fills:
+            self._last = fills[-1][2]
         return result
 
     def cancel(self, order_id: int) -> int | None:
-        """Take a resting order off the book; return the lots removed, or None."""
+        """Take a resting order, or a pending stop order, off the book; return the
+        lots removed, or None. An order-list leg is cancelled with its list
+        (``cancel_list``); cancelling one by id raises ValueError."""
+        if self._watch:
+            return self._cancel_watched(order_id)
+        return self._unrest(order_id)
+
+    def _cancel_watched(self, order_id: int) -> int | None:
+        list_id = self._list_of.get(order_id)
+        if list_id is not None:
+            raise ValueError(f"order {order_id} is a leg of order list {list_id}")
+        record = self._stops.remove(order_id)
+        if record is not None:
+            self._rewatch()
+            return record[6]
+        book_id = self._prio.pop(order_id, None)
+        if book_id is None:
+            if order_id in self._alias:
+                return None  # a priority, not an order id
+            return self._unrest(order_id)
+        del self._alias[book_id]
+        lots = self._unrest(book_id)
+        self._rewatch()
+        return lots
+
+    def _unrest(self, order_id: int) -> int | None:
+        """Take the order resting under book id ``order_id`` off its level."""
         index = self._index
         entry = index.pop(order_id, None)
         if entry is None:
@@ -381,11 +519,38 @@ class OrderBook:
         return lots
 
     def remove(self, order_id: int) -> bool:
-        """Take a resting order off the book (a sync step); True if it was there."""
-        return self.cancel(order_id) is not None
+        """Take an order off the book or the trigger book (a sync step: the database
+        closed it), without any order-list consequence; True if it was there."""
+        if not self._watch:
+            return self._unrest(order_id) is not None
+        list_id = self._list_of.pop(order_id, None)
+        if list_id is not None:
+            order_list = self._lists[list_id]
+            order_list[4].discard(order_id)
+            order_list[3] = [leg for leg in order_list[3] if leg.order_id != order_id]
+            if not order_list[4]:
+                del self._lists[list_id]
+        found = self._stops.remove(order_id) is not None
+        if not found:
+            book_id = self._prio.pop(order_id, None)
+            if book_id is None:
+                found = order_id not in self._alias and (
+                    self._unrest(order_id) is not None
+                )
+            else:
+                del self._alias[book_id]
+                found = self._unrest(book_id) is not None
+        self._rewatch()
+        return found
 
     def upsert(
-        self, order_id: int, owner: int, side: str, price: int, remaining: int
+        self,
+        order_id: int,
+        owner: int,
+        side: str,
+        price: int,
+        remaining: int,
+        priority: int | None = None,
     ) -> None:
         """Make the book hold this resting order, as read from the database.
 
@@ -395,8 +560,45 @@ class OrderBook:
         to where those put it). O(log n) in the level's queue to find the place,
         plus a list insert for an order older than the level's newest. The book is
         not matched: while a sync is half done the book may cross, and the caller
-        finishes the sync before placing.
+        finishes the sync before placing. ``priority`` is the queue place of an
+        order that started working after it was placed (``Triggered.priority``);
+        by default its id.
         """
+        if priority is not None and priority != order_id or self._watch:
+            self._upsert_watched(order_id, owner, side, price, remaining, priority)
+            return
+        self._upsert_book(order_id, owner, side, price, remaining)
+
+    def _upsert_watched(
+        self,
+        order_id: int,
+        owner: int,
+        side: str,
+        price: int,
+        remaining: int,
+        priority: int | None,
+    ) -> None:
+        book_id = order_id if priority is None else priority
+        if book_id in self._alias and self._alias[book_id] != order_id:
+            raise ValueError(f"priority {book_id} belongs to another order")
+        if book_id != order_id and order_id in self._index:
+            raise ValueError(f"order {order_id} rests under its own id")
+        if self._stops.get(order_id) is not None:
+            self._stops.remove(order_id)
+        old = self._prio.get(order_id)
+        if old is not None and old != book_id:
+            del self._prio[order_id]
+            del self._alias[old]
+            self._unrest(old)
+        self._upsert_book(book_id, owner, side, price, remaining)
+        if book_id != order_id:
+            self._alias[book_id] = order_id
+            self._prio[order_id] = book_id
+        self._rewatch()
+
+    def _upsert_book(
+        self, order_id: int, owner: int, side: str, price: int, remaining: int
+    ) -> None:
         if side == BUY:
             own = self._bids
         elif side == SELL:
@@ -416,14 +618,20 @@ class OrderBook:
                 index[order_id] = (remaining, owner, key)
                 own.levels[key][0] += remaining - entry[0]
                 return
-            self.cancel(order_id)
+            self._unrest(order_id)
         self._rest(own, order_id, owner, price, remaining)
 
     # --------------------------------------------------------------------- reads
 
     def get(self, order_id: int) -> OrderTuple | None:
         """``(order_id, owner, side, price, remaining)`` of a resting order, or None."""
-        entry = self._index.get(order_id)
+        if self._alias:
+            if order_id in self._alias:
+                return None  # a priority, not an order id
+            order_id_in_book = self._prio.get(order_id, order_id)
+            entry = self._index.get(order_id_in_book)
+        else:
+            entry = self._index.get(order_id)
         if entry is None:
             return None
         key = entry[2]
@@ -446,7 +654,15 @@ class OrderBook:
                     entry = get(order_id)
                     if entry is not None and entry[2] is level_key:
                         out.append((order_id, entry[1], name, price, entry[0]))
+        alias = self._alias
+        if alias:
+            out = [(alias.get(o[0], o[0]), *o[1:]) for o in out]
         return iter(out)
+
+    def priorities(self) -> dict[int, int]:
+        """``{order_id: priority}`` of the resting orders whose queue place is not
+        their id (orders that started working after they were placed)."""
+        return dict(self._prio)
 
     def best_bid(self) -> int | None:
         """Highest bid price in ticks, or None."""
@@ -476,22 +692,61 @@ class OrderBook:
         return len(self._index)
 
     def __contains__(self, order_id: object) -> bool:
+        """Whether the order rests on the book (pending stops are not on it)."""
+        if self._alias:
+            if order_id in self._alias:
+                return False
+            return self._prio.get(order_id, order_id) in self._index  # type: ignore[call-overload]
         return order_id in self._index
 
     # ------------------------------------------------------------------ snapshot
 
     def snapshot(self) -> dict:
-        """The book as plain JSON-able data; ``restore`` rebuilds it exactly."""
-        return {"version": 1, "orders": [list(order) for order in self.orders()]}
+        """The book as plain JSON-able data; ``restore`` rebuilds it exactly:
+        resting orders with their priorities, the trigger book with each trailing
+        stop's state, live order lists and the last trade price."""
+        prio = self._prio
+        return {
+            "version": 2,
+            "orders": [
+                [*order, prio.get(order[0], order[0])] for order in self.orders()
+            ],
+            "stops": [list(record) for record in self.pending()],
+            "lists": [
+                [
+                    list_id,
+                    kind,
+                    working,
+                    list(group) if group else None,
+                    [list(leg) for leg in legs],
+                    list(members),
+                ]
+                for list_id, kind, working, group, legs, members in self.lists()
+            ],
+            "last_price": self._last,
+        }
 
     @classmethod
     def restore(cls, snapshot: dict) -> OrderBook:
-        """A book equal to the one ``snapshot`` was taken from, priorities included."""
-        if snapshot.get("version") != 1:
-            raise ValueError(f"unknown snapshot version {snapshot.get('version')!r}")
+        """A book equal to the one ``snapshot`` was taken from, priorities included.
+
+        Also the way to rebuild a book from the database: build the same dict from
+        the rows (version 2; version 1 snapshots, resting orders only, still load).
+        """
+        version = snapshot.get("version")
+        if version not in (1, 2):
+            raise ValueError(f"unknown snapshot version {version!r}")
         book = cls()
-        for order_id, owner, side, price, remaining in snapshot["orders"]:
-            book.upsert(order_id, owner, side, price, remaining)
+        for order in snapshot["orders"]:
+            order_id, owner, side, price, remaining = order[:5]
+            priority = order[5] if len(order) > 5 else None
+            book.upsert(order_id, owner, side, price, remaining, priority)
+        for record in snapshot.get("stops", ()):
+            cmd = (*record[:6], record[6], 0, *record[7:10])
+            book.upsert_stop(cmd, extreme=record[10], armed=record[11])
+        for list_id, kind, working, group, legs, members in snapshot.get("lists", ()):
+            book.upsert_list(list_id, kind, working, group, legs, members)
+        book.set_last_price(snapshot.get("last_price"))
         return book
 
     # ---------------------------------------------------------------- invariants
@@ -502,7 +757,10 @@ class OrderBook:
         Checks: the book is not crossed; the id index holds exactly the live orders
         of the levels; level totals, counts and tombstone counts are exact; no empty
         level remains; every remaining quantity is positive; queues are in order_id
-        order; the lazy heap bookkeeping is exact.
+        order; the lazy heap bookkeeping is exact; the trigger book's heaps and
+        tracking set are exact; every live list leg is in exactly one place
+        (resting, pending in the trigger book, or pending new); the priority maps
+        agree with each other and with the book.
         """
         index = self._index
         seen = 0
@@ -549,13 +807,28 @@ class OrderBook:
         assert seen == len(index), "index holds orders that are not on a level"
         bid, ask = self.best_bid(), self.best_ask()
         assert bid is None or ask is None or bid < ask, f"crossed book {bid} >= {ask}"
+        assert not self._queued and not self._moved, "a command left work behind"
+        self._check_contingent()
 
     # ------------------------------------------------------------------ internals
 
-    def _place_checked(self, cmd: NewOrder) -> PlaceResult:
-        """``place`` for every command: full validation, STP, IOC, FOK, by quote."""
-        order_id = cmd.order_id
-        side = cmd.side
+    def _place_checked(
+        self,
+        order_id: int,
+        owner: int,
+        side: str,
+        order_type: str,
+        tif: str,
+        price: int,
+        qty: int,
+        quote_qty: int,
+        stp: str,
+        stop_price: int = 0,
+        trailing_delta: int = 0,
+    ) -> PlaceResult:
+        """One order's own execution, for every command: full validation, STP,
+        IOC, FOK, by quote, stop orders into the trigger book. Nothing set off by
+        its trades runs here (``_settle`` does that)."""
         if side == BUY:
             own = self._bids
             opp = self._asks
@@ -564,27 +837,39 @@ class OrderBook:
             opp = self._bids
         else:
             raise ValueError(f"unknown side {side!r}")
-        order_type = cmd.type
-        tif = cmd.tif
-        stp = cmd.stp
         if tif not in TIME_IN_FORCES:
             raise ValueError(f"unknown time in force {tif!r}")
         if stp not in STP_MODES:
             raise ValueError(f"unknown self-trade prevention mode {stp!r}")
         if order_type not in ORDER_TYPES:
+            if order_type in STOP_TYPES:
+                return self._place_stop(
+                    NewOrder(
+                        order_id,
+                        owner,
+                        side,
+                        order_type,
+                        tif,
+                        price,
+                        qty,
+                        quote_qty,
+                        stp,
+                        stop_price,
+                        trailing_delta,
+                    )  # fmt: skip
+                )
             raise ValueError(f"unknown order type {order_type!r}")
         fills: list = []
         expired: list = []
 
         if order_type == MARKET:
-            qty = cmd.qty
-            budget = cmd.quote_qty
+            budget = quote_qty
             if qty < 0 or budget < 0 or (qty == 0) == (budget == 0):
                 return make_result(
                     order_id, REJECTED, 0, 0, 0, fills, expired, INVALID_QTY
                 )
             done, quote, outcome = self._take_checked(
-                opp, _NO_LIMIT, qty, budget, cmd.owner, stp, fills, expired
+                opp, _NO_LIMIT, qty, budget, owner, stp, fills, expired
             )
             if outcome == _SELF_TRADE:
                 status = EXPIRED_IN_MATCH
@@ -596,9 +881,7 @@ class OrderBook:
                 status = EXPIRED
             return make_result(order_id, status, done, quote, 0, fills, expired, None)
 
-        price = cmd.price
-        qty = cmd.qty
-        if qty <= 0 or cmd.quote_qty:
+        if qty <= 0 or quote_qty:
             return make_result(order_id, REJECTED, 0, 0, 0, fills, expired, INVALID_QTY)
         if price <= 0 or price > MAX_PRICE:
             return make_result(
@@ -612,16 +895,16 @@ class OrderBook:
                 return make_result(
                     order_id, REJECTED, 0, 0, 0, fills, expired, WOULD_TAKE
                 )
-            self._rest(own, order_id, cmd.owner, price, qty)
+            self._rest(own, order_id, owner, price, qty)
             return make_result(order_id, NEW, 0, 0, qty, fills, expired, None)
 
         done = quote = 0
         outcome = _EXHAUSTED
         if crosses:
-            if tif == FOK and not self._fillable(opp, limit_key, qty, cmd.owner, stp):
+            if tif == FOK and not self._fillable(opp, limit_key, qty, owner, stp):
                 return make_result(order_id, EXPIRED, 0, 0, 0, fills, expired, None)
             done, quote, outcome = self._take_checked(
-                opp, limit_key, qty, 0, cmd.owner, stp, fills, expired
+                opp, limit_key, qty, 0, owner, stp, fills, expired
             )
         left = qty - done
         if not left:
@@ -629,7 +912,7 @@ class OrderBook:
         if outcome == _SELF_TRADE:
             status = EXPIRED_IN_MATCH
         elif tif == GTC:
-            self._rest(own, order_id, cmd.owner, price, left)
+            self._rest(own, order_id, owner, price, left)
             status = PARTIALLY_FILLED if done else NEW
             return make_result(
                 order_id, status, done, quote, left, fills, expired, None

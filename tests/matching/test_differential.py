@@ -31,7 +31,7 @@ def run_stream(seed: int, commands: int) -> tuple[OrderBook, int]:
         if verb == "place":
             cmd = command[1]
             next_id = cmd.order_id + 1
-            result = book.place(cmd)
+            result = book.place(*cmd)
             expected = reference.place(cmd)
             assert result == expected, (step, cmd)
             ledger.placed(cmd, result)
@@ -95,7 +95,7 @@ def test_restored_snapshot_continues_identically():
         command = random_command(rng, next_id, reference.orders())
         if command[0] == "place":
             next_id = command[1].order_id + 1
-            book.place(command[1])
+            book.place(*command[1])
             reference.place(command[1])
         elif command[0] in ("cancel", "remove"):
             book.cancel(command[1])
@@ -111,7 +111,7 @@ def test_restored_snapshot_continues_identically():
         command = random_command(rng, next_id, reference.orders())
         if command[0] == "place":
             next_id = command[1].order_id + 1
-            assert copy.place(command[1]) == book.place(command[1])
+            assert copy.place(*command[1]) == book.place(*command[1])
             reference.place(command[1])
         elif command[0] in ("cancel", "remove"):
             assert copy.cancel(command[1]) == book.cancel(command[1])

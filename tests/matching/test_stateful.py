@@ -43,7 +43,7 @@ class BookMachine(RuleBasedStateMachine):
 
     def _place(self, cmd: NewOrder) -> None:
         self.next_id += 1
-        assert self.book.place(cmd) == self.reference.place(cmd)
+        assert self.book.place(*cmd) == self.reference.place(cmd)
 
     def _ids(self) -> list[int]:
         return [o[0] for o in self.reference.orders()]

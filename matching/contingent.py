@@ -310,13 +310,14 @@ class ContingentBook:
     def cancel_list(self, list_id: int) -> tuple:
         """Cancel every live leg of an order list: ``OrderUpdate``s, CANCELED, in
         order_id order, with the lots each held; empty for an unknown list."""
-        order_list = self._lists.pop(list_id, None)
+        order_list = self._lists.get(list_id)
         if order_list is None:
             return ()
         updates = []
         for order_id in sorted(order_list[MEMBERS]):
-            del self._list_of[order_id]
             updates.append(OrderUpdate(order_id, CANCELED, self._take_out(order_id)))
+            del self._list_of[order_id]
+        del self._lists[list_id]
         self._rewatch()
         return tuple(updates)
 
@@ -351,6 +352,13 @@ class ContingentBook:
     def _settle(self, result: PlaceResult, last_id: int) -> PlaceResult:
         """Run every consequence of ``result`` (see the module doc); the taker's
         result with its maker ids translated and the events attached."""
+        if (
+            not result.fills
+            and not result.expired_makers
+            and not self._moved
+            and result.order_id not in self._list_of
+        ):
+            return result  # set nothing off (a rest, a refusal, a stop filed)
         events: list = []
         queue: deque = deque()
         moved = self._moved
@@ -443,6 +451,7 @@ class ContingentBook:
         for maker_id, _, price, _, after in result.fills:
             if maker_id in list_of:
                 self._leg_traded(maker_id, after == 0, events, queue)
+                previous = None  # the trigger book may have changed: look again
             if price != previous and stops:
                 previous = price
                 fired = stops.trade(price, moved)

@@ -150,30 +150,35 @@ class TriggerBook:
                 self._stale -= 1
                 continue
             self._arm_met(record, price, fired, moved)
-        if self._tracking:
-            for record in list(self._tracking.values()):
+        tracking = self._tracking
+        if tracking:
+            scaled = price * BIPS
+            for record in list(tracking.values()):
                 extreme = record[EXTREME]
                 if extreme is None:
                     record[EXTREME] = price
                     moved[record[ID]] = price
-                    continue
-                if record[SIDE] == BUY:
+                elif record[SIDE] == BUY:
                     if price < extreme:
                         record[EXTREME] = price
                         moved[record[ID]] = price
-                        continue
+                    elif scaled >= extreme * (BIPS + record[DELTA]):
+                        self._fire_tracking(record, fired, moved)
                 elif price > extreme:
                     record[EXTREME] = price
                     moved[record[ID]] = price
-                    continue
-                if trail_fires(record[SIDE], extreme, record[DELTA], price):
-                    del self._tracking[record[ID]]
-                    del orders[record[ID]]
-                    moved.pop(record[ID], None)
-                    fired.append(record)
+                elif scaled <= extreme * (BIPS - record[DELTA]):
+                    self._fire_tracking(record, fired, moved)
         if len(fired) > 1:
             fired.sort(key=_by_id)
         return fired
+
+    def _fire_tracking(self, record: list, fired: list, moved: dict) -> None:
+        order_id = record[ID]
+        del self._tracking[order_id]
+        del self._orders[order_id]
+        moved.pop(order_id, None)
+        fired.append(record)
 
     def _arm_met(self, record: list, price: int, fired: list, moved: dict) -> None:
         order_id = record[ID]

@@ -7,6 +7,7 @@ from dataclasses import dataclass, field
 
 from matching.contract import (
     BUY,
+    CANCELED,
     EXPIRE_BOTH,
     EXPIRE_MAKER,
     EXPIRE_TAKER,
@@ -20,12 +21,23 @@ from matching.contract import (
     LIMIT_MAKER,
     MARKET,
     NEW,
+    OCO,
+    OTO,
+    OTOCO,
     PARTIALLY_FILLED,
     REJECTED,
     SELL,
+    STOP_LOSS,
+    STOP_LOSS_LIMIT,
     STP_NONE,
+    WOULD_TAKE,
+    TAKE_PROFIT,
+    TAKE_PROFIT_LIMIT,
     NewOrder,
+    OrderUpdate,
+    Triggered,
 )
+from matching.triggers import fires_up
 
 MID, LOW, HIGH = 100, 88, 112  # a narrow band: levels are shared, orders cross
 OWNERS = (1, 2, 3, 4)  # few owners, so that self-trade prevention is exercised
@@ -210,3 +222,255 @@ class Ledger:
                 + self.resting.get(oid, 0)
             )
             assert accounted == qty, (oid, qty, accounted)
+
+
+# -- streams with stop orders and order lists
+
+_STOPS = (STOP_LOSS, STOP_LOSS_LIMIT, TAKE_PROFIT, TAKE_PROFIT_LIMIT)
+
+
+def random_contingent_command(
+    rng: random.Random, next_id: int, next_list: int, view
+) -> tuple:
+    """One command for a book with stops and lists; ``view`` is the reference.
+
+    Verbs: ``place`` (a NewOrder: plain or stop), ``list`` (kind, list id, legs),
+    ``cancel`` (a plain resting order, a pending stop, or an unknown id),
+    ``cancel_list``, ``upsert`` (a resting order's quantity, priority kept),
+    ``remove``.
+    """
+    draw = rng.random()
+    members = {i for lst in view.list_view() for i in lst[5]}
+    last = view.last if view.last is not None else MID
+    if draw < 0.10:
+        ids = [o[0] for o in view.orders()] + [s[0] for s in view.pending()]
+        ids = [i for i in ids if i not in members]
+        return ("cancel", rng.choice(ids) if ids else next_id + 3)
+    if draw < 0.14 and members:
+        return ("cancel_list", rng.choice([lst[0] for lst in view.list_view()]))
+    if draw < 0.16:
+        resting = [o for o in view.orders()]
+        if resting:
+            order_id, owner, side, price, _ = rng.choice(resting)
+            priority = view.priorities().get(order_id)
+            return ("upsert", order_id, owner, side, price, _qty(rng), priority)
+    if draw < 0.17:
+        resting = [o[0] for o in view.orders()] + [s[0] for s in view.pending()]
+        if resting:
+            return ("remove", rng.choice(resting))
+    if draw < 0.30:
+        return ("list", *_random_list(rng, next_id, next_list, last))
+    side = rng.choice((BUY, SELL))
+    owner = rng.choice(OWNERS)
+    if draw < 0.52:
+        return ("place", _random_stop(rng, next_id, owner, side, last))
+    if rng.random() < 0.03:
+        return ("place", _invalid_order(rng, next_id, side, owner))
+    return ("place", _plain(rng, next_id, owner, side))
+
+
+def _plain(rng: random.Random, order_id: int, owner: int, side: str) -> NewOrder:
+    stp = rng.choice((STP_NONE, STP_NONE, STP_NONE, EXPIRE_TAKER, EXPIRE_MAKER))
+    kind = rng.random()
+    if kind < 0.7:
+        tif = rng.choice((GTC, GTC, GTC, IOC, FOK))
+        return NewOrder(
+            order_id, owner, side, LIMIT, tif, _price(rng, side), _qty(rng), stp=stp
+        )
+    if kind < 0.85:
+        return NewOrder(order_id, owner, side, MARKET, qty=_qty(rng), stp=stp)
+    if kind < 0.9:
+        quote = rng.randint(1, 2000)
+        return NewOrder(order_id, owner, side, MARKET, quote_qty=quote, stp=stp)
+    price = _price(rng, side)
+    return NewOrder(order_id, owner, side, LIMIT_MAKER, price=price, qty=_qty(rng))
+
+
+def _random_stop(
+    rng: random.Random,
+    order_id: int,
+    owner: int,
+    side: str,
+    last: int,
+    order_type: str | None = None,
+    above: bool | None = None,
+) -> NewOrder:
+    """A stop order, mostly on the side of ``last`` where it waits."""
+    order_type = order_type or rng.choice(_STOPS)
+    up = fires_up(order_type, side)
+    distance = rng.randint(1, 8) if rng.random() < 0.9 else -rng.randint(0, 3)
+    stop = last + distance if up else last - distance
+    delta = 0
+    if rng.random() < 0.3:
+        delta = rng.choice((100, 200, 300, 500, 800))
+        if rng.random() < 0.4:
+            stop = 0
+    if rng.random() < 0.01:
+        stop, delta = 0, 0  # refused: neither
+    price = 0
+    if order_type in (STOP_LOSS_LIMIT, TAKE_PROFIT_LIMIT):
+        base = stop or last
+        slack = rng.randint(-2, 5)
+        price = base + slack if side == BUY else base - slack
+        price = max(price, 1)
+    stp = rng.choice((STP_NONE, STP_NONE, EXPIRE_MAKER, EXPIRE_TAKER))
+    return NewOrder(
+        order_id, owner, side, order_type, GTC, price, _qty(rng), 0, stp, max(stop, 0),
+        delta,
+    )  # fmt: skip
+
+
+def _oco_pair(
+    rng: random.Random, first_id: int, owner: int, side: str, last: int
+) -> list[NewOrder]:
+    """An above and a below leg (in random order), sometimes priced wrongly."""
+    if side == SELL:
+        above_type = rng.choice((LIMIT_MAKER, TAKE_PROFIT, TAKE_PROFIT_LIMIT))
+        below_type = rng.choice((STOP_LOSS, STOP_LOSS_LIMIT))
+    else:
+        above_type = rng.choice((STOP_LOSS, STOP_LOSS_LIMIT))
+        below_type = rng.choice((LIMIT_MAKER, TAKE_PROFIT, TAKE_PROFIT_LIMIT))
+    qty = _qty(rng)
+    legs = []
+    for leg_type, sign in ((above_type, 1), (below_type, -1)):
+        if leg_type == LIMIT_MAKER:
+            distance = rng.randint(1, 6) if rng.random() < 0.95 else -1
+            price = last + sign * distance
+            leg = NewOrder(0, owner, side, LIMIT_MAKER, price=max(price, 1), qty=qty)
+        else:
+            leg = _random_stop(rng, 0, owner, side, last, leg_type)._replace(qty=qty)
+        legs.append(leg)
+    if rng.random() < 0.5:
+        legs.reverse()
+    return [leg._replace(order_id=first_id + i) for i, leg in enumerate(legs)]
+
+
+def _random_list(
+    rng: random.Random, next_id: int, list_id: int, last: int
+) -> tuple[str, int, list[NewOrder]]:
+    owner = rng.choice(OWNERS)
+    side = rng.choice((BUY, SELL))
+    kind = rng.choice((OCO, OCO, OTO, OTOCO))
+    if kind == OCO:
+        return kind, list_id, _oco_pair(rng, next_id, owner, side, last)
+    working_type = rng.choice((LIMIT, LIMIT, LIMIT_MAKER))
+    tif = rng.choice((GTC, GTC, GTC, IOC)) if working_type == LIMIT else GTC
+    working = NewOrder(
+        next_id, owner, side, working_type, tif, _price(rng, side), _qty(rng)
+    )
+    other = SELL if side == BUY else BUY
+    if kind == OTOCO:
+        pair = _oco_pair(rng, next_id + 1, owner, other, last)
+        return kind, list_id, [working, *pair]
+    if rng.random() < 0.5:
+        pending = _random_stop(rng, next_id + 1, owner, other, last)
+    else:
+        pending = _plain(rng, next_id + 1, owner, other)
+        if pending.quote_qty:
+            pending = pending._replace(quote_qty=0, qty=_qty(rng))
+    return kind, list_id, [working, pending]
+
+
+@dataclass
+class FateLedger:
+    """Each order's quantity from results alone: original == filled + resting +
+    held (pending in the trigger book or pending new) + gone (expired or
+    cancelled); a held order leaves ``held`` exactly once (triggered, expired or
+    cancelled). Orders touched by a sync step are left out."""
+
+    original: dict[int, int] = field(default_factory=dict)
+    filled: dict[int, int] = field(default_factory=dict)
+    resting: dict[int, int] = field(default_factory=dict)
+    held: dict[int, int] = field(default_factory=dict)
+    gone: dict[int, int] = field(default_factory=dict)
+    synced: set[int] = field(default_factory=set)
+    triggered: int = 0
+
+    def _add(self, book: dict, order_id: int, lots: int) -> None:
+        book[order_id] = book.get(order_id, 0) + lots
+
+    def executed(self, order_id: int, qty: int, result, by_quote: bool) -> None:
+        """A taker's own execution (placed, or started working)."""
+        for maker_id, _, _, lots, after in result.fills:
+            if maker_id in self.synced:
+                continue
+            assert self.resting[maker_id] - lots == after, (maker_id, lots, after)
+            self._add(self.filled, maker_id, lots)
+            if after:
+                self.resting[maker_id] = after
+            else:
+                del self.resting[maker_id]
+        for maker_id, _, lots in result.expired_makers:
+            if maker_id not in self.synced:
+                assert self.resting.pop(maker_id) == lots
+                self._add(self.gone, maker_id, lots)
+        if result.status == REJECTED or by_quote:
+            return
+        self.original.setdefault(order_id, qty)
+        self._add(self.filled, order_id, result.executed_qty)
+        if result.remaining:
+            self.resting[order_id] = result.remaining
+        elif result.status != FILLED:
+            self._add(self.gone, order_id, qty - result.executed_qty)
+
+    def events(self, events) -> None:
+        for event in events:
+            if isinstance(event, Triggered):
+                qty = self.held.pop(event.order_id)  # exactly once
+                self.triggered += 1
+                self.executed(event.order_id, qty, event.result, False)
+                if event.result.status == REJECTED:
+                    # A leg that could not start (a LIMIT_MAKER that would take).
+                    assert event.result.reject_reason == WOULD_TAKE
+                    self._add(self.gone, event.order_id, qty)
+            elif isinstance(event, OrderUpdate):
+                self.updated(event)
+            else:
+                assert event.order_id in self.held
+
+    def updated(self, event) -> None:
+        if event.order_id in self.synced:
+            return
+        if event.status == NEW:
+            assert self.held[event.order_id] == event.lots
+            return
+        assert event.status in (EXPIRED, CANCELED)
+        lots = self.resting.pop(event.order_id, None)
+        if lots is None:
+            lots = self.held.pop(event.order_id)
+        assert lots == event.lots, event
+        self._add(self.gone, event.order_id, lots)
+
+    def hold(self, cmd) -> None:
+        self.original[cmd.order_id] = cmd.qty
+        self.held[cmd.order_id] = cmd.qty
+
+    def cancelled(self, order_id: int, lots) -> None:
+        if lots is None or order_id in self.synced:
+            return
+        got = self.resting.pop(order_id, None)
+        if got is None:
+            got = self.held.pop(order_id)
+        assert got == lots
+        self._add(self.gone, order_id, lots)
+
+    def sync(self, order_id: int) -> None:
+        self.synced.add(order_id)
+        self.resting.pop(order_id, None)
+        self.held.pop(order_id, None)
+
+    def check(self, book) -> None:
+        resting = {o[0]: o[4] for o in book.orders() if o[0] not in self.synced}
+        assert resting == self.resting
+        pending_new = {leg.order_id: leg.qty for lst in book.lists() for leg in lst[4]}
+        held = {s[0]: s[6] for s in book.pending()} | pending_new
+        held = {k: v for k, v in held.items() if k not in self.synced}
+        assert held == self.held
+        for order_id, qty in self.original.items():
+            if order_id in self.synced:
+                continue
+            accounted = sum(
+                part.get(order_id, 0)
+                for part in (self.filled, self.resting, self.held, self.gone)
+            )
+            assert accounted == qty, (order_id, qty, accounted)

@@ -411,7 +411,9 @@ def test_snapshot_is_plain_data_and_restores_the_same_book():
         copy.check_invariants()
         assert list(copy.orders()) == list(book.orders())
         assert copy.depth(10) == book.depth(10)
-        assert copy.place(*limit(20, SELL, 99, 4)) == book.place(*limit(20, SELL, 99, 4))
+        assert copy.place(*limit(20, SELL, 99, 4)) == book.place(
+            *limit(20, SELL, 99, 4)
+        )
         book = OrderBook.restore(snapshot)
 
 

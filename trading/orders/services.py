@@ -158,7 +158,7 @@ def _match_and_persist(
     touched, mark it stale. Caller holds both locks, inside ``atomic()``."""
     started = time.perf_counter()
     try:
-        result = book.place(command)
+        result = book.place(*command)
     except BaseException:
         slot.mark_stale()
         raise

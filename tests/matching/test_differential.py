@@ -14,7 +14,7 @@ from matching.engine import BUY, SELL, OrderBook
 from tests.matching.reference import ReferenceBook
 from tests.matching.streams import Ledger, random_command
 
-COMMANDS = 25_000
+COMMANDS = 12_000
 
 
 def run_stream(seed: int, commands: int) -> tuple[OrderBook, int]:

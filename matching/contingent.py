@@ -362,7 +362,8 @@ class ContingentBook:
         events: list = []
         queue: deque = deque()
         moved = self._moved
-        result = self._translated(result, result.order_id)
+        if self._alias:
+            result = self._translated(result, result.order_id)
         self._absorb(result, events, queue, moved)
         priority = last_id
         queued = self._queued
@@ -397,6 +398,8 @@ class ContingentBook:
     def _tracking_events(self, events: list) -> None:
         """Report each trailing stop that moved in this command, once, as it is."""
         moved = self._moved
+        if not moved:
+            return
         stops = self._stops
         for order_id in sorted(moved):
             record = stops.get(order_id)
@@ -447,12 +450,13 @@ class ContingentBook:
         """Steps 2 and 3 of the module doc for one executed taker."""
         list_of = self._list_of
         stops = self._stops
+        pending = stops.by_id
         previous = None
         for maker_id, _, price, _, after in result.fills:
             if maker_id in list_of:
                 self._leg_traded(maker_id, after == 0, events, queue)
                 previous = None  # the trigger book may have changed: look again
-            if price != previous and stops:
+            if price != previous and pending:
                 previous = price
                 fired = stops.trade(price, moved)
                 if fired:
@@ -570,7 +574,7 @@ class ContingentBook:
                 self._fire(record, events, queue)
 
     def _rewatch(self) -> None:
-        self._watch = bool(self._stops or self._list_of or self._alias)
+        self._watch = bool(self._stops.by_id or self._list_of or self._alias)
 
     # ------------------------------------------------------------- reads
 
@@ -696,7 +700,6 @@ class ContingentBook:
                 assert where == 1, f"leg {order_id} live in {where} places"
             assert pending_ids <= members, "pending leg not a member"
             if lst[GROUP]:
-                assert set(lst[GROUP]) <= members | set(lst[GROUP]), "group"
-                assert len([i for i in lst[GROUP] if i in members]) >= 1
+                assert set(lst[GROUP]) <= members, "an OCO leg ended, the other live"
         assert set(self._list_of) == seen, "membership of a dead leg"
         assert self._watch == bool(self._stops or self._list_of or alias), "watch"

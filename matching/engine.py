@@ -528,6 +528,8 @@ class OrderBook(ContingentBook):
             order_list = self._lists[list_id]
             order_list[4].discard(order_id)
             order_list[3] = [leg for leg in order_list[3] if leg.order_id != order_id]
+            if order_list[2] and order_id in order_list[2]:
+                order_list[2] = [i for i in order_list[2] if i != order_id] or None
             if not order_list[4]:
                 del self._lists[list_id]
         found = self._stops.remove(order_id) is not None

@@ -609,6 +609,9 @@ class ReferenceBook:
             order_list["pending"] = [
                 leg for leg in order_list["pending"] if leg.order_id != order_id
             ]
+            if order_list["group"] and order_id in order_list["group"]:
+                rest = [i for i in order_list["group"] if i != order_id]
+                order_list["group"] = rest or None
             if not order_list["members"]:
                 del self.lists[order_list["id"]]
         stop = self._stop(order_id)

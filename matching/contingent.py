@@ -49,6 +49,7 @@ from matching.contract import (
     SELL,
     STOP_LOSS_LIMIT,
     STOP_TYPES,
+    STP_MODES,
     TAKE_PROFIT_LIMIT,
     TIME_IN_FORCES,
     WOULD_TAKE,
@@ -141,6 +142,8 @@ class ContingentBook:
             raise ValueError(f"unknown order type {cmd.type!r}")
         if cmd.tif not in TIME_IN_FORCES:
             raise ValueError(f"unknown time in force {cmd.tif!r}")
+        if cmd.stp not in STP_MODES:
+            raise ValueError(f"unknown self-trade prevention mode {cmd.stp!r}")
         if cmd.qty <= 0 or cmd.quote_qty:
             if cmd.type != MARKET:
                 return INVALID_QTY

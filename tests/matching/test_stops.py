@@ -361,3 +361,23 @@ def test_a_sync_step_can_put_a_triggered_order_back_at_its_priority():
     assert [o[0] for o in book.orders()] == [5, 7, 2]
     assert book.remove(2) and book.priorities() == {}
     book.check_invariants()
+
+
+@pytest.mark.parametrize(
+    ("kind", "legs"),
+    [
+        (OCO, oco_sell()[:1]),  # one leg
+        (OCO, [oco_sell()[0], oco_sell()[0]._replace(order_id=2)]),  # two above
+        (OCO, [oco_sell()[0], oco_sell()[1]._replace(stp="SOMETIMES")]),
+        (OTO, [stop(1, BUY, STOP_LOSS, 90), stop(2, BUY, STOP_LOSS, 90)]),
+        (OTO, [NewOrder(2, TRADER, BUY, LIMIT, GTC, 99, 1), oco_sell(1)[0]]),
+    ],
+)
+def test_a_list_of_the_wrong_shape_raises_and_touches_nothing(kind, legs):
+    book = OrderBook()
+    book.place(50, 8, SELL, LIMIT, GTC, 120, 1)
+    before = book.snapshot()
+    with pytest.raises(ValueError):
+        book.place_list(kind, 1, legs)
+    assert book.snapshot() == before
+    book.check_invariants()

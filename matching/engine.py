@@ -744,7 +744,7 @@ class OrderBook(ContingentBook):
             priority = order[5] if len(order) > 5 else None
             book.upsert(order_id, owner, side, price, remaining, priority)
         for record in snapshot.get("stops", ()):
-            cmd = (*record[:6], record[6], 0, *record[7:10])
+            cmd = (*record[:7], 0, *record[7:10])
             book.upsert_stop(cmd, extreme=record[10], armed=record[11])
         for list_id, kind, working, group, legs, members in snapshot.get("lists", ()):
             book.upsert_list(list_id, kind, working, group, legs, members)

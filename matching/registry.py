@@ -9,7 +9,7 @@ fails after the book was touched, so the next user rebuilds it.
 from __future__ import annotations
 
 import threading
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 
 from matching.engine import OrderBook
 
@@ -53,14 +53,39 @@ class BookSlot:
             self.seq = self.pending_seq
             self.pending_seq = None
 
-    def rebuild(self, rows: Iterable[OrderRow], seq: int) -> int:
-        """Replace the book with the given open orders. Caller holds the lock."""
+    def rebuild(
+        self,
+        rows: Iterable[OrderRow],
+        seq: int,
+        *,
+        priorities: Mapping[int, int] | None = None,
+        stops: Iterable[tuple] = (),
+        lists: Iterable[tuple] = (),
+        last_price: int | None = None,
+    ) -> int:
+        """Replace the book with the given open orders. Caller holds the lock.
+
+        With stop orders and order lists, also: ``priorities`` (order id ->
+        the priority a ``Triggered`` event gave it), ``stops`` (pending stop
+        orders as ``OrderBook.pending()`` rows), ``lists`` (live lists as
+        ``OrderBook.lists()`` rows) and the symbol's ``last_price``, so that the
+        rebuilt trigger book fires and trails exactly as the lost one would.
+        """
         book = OrderBook()
         count = 0
+        priority_of = (priorities or {}).get
         for order_id, owner, side, price, remaining, is_open in rows:
             if is_open and remaining > 0:
-                book.upsert(order_id, owner, side, price, remaining)
+                book.upsert(
+                    order_id, owner, side, price, remaining, priority_of(order_id)
+                )
                 count += 1
+        for row in stops:
+            cmd = (*row[:7], 0, *row[7:10])
+            book.upsert_stop(cmd, extreme=row[10], armed=row[11])
+        for row in lists:
+            book.upsert_list(*row)
+        book.set_last_price(last_price)
         self.book = book
         self.seq = seq
         self.pending_seq = None

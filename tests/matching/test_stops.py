@@ -36,6 +36,7 @@ from matching.engine import (
     Tracking,
     Triggered,
 )
+from matching.registry import BookSlot
 
 MAKER, TAKER, TRADER = 900, 901, 7
 
@@ -381,3 +382,26 @@ def test_a_list_of_the_wrong_shape_raises_and_touches_nothing(kind, legs):
         book.place_list(kind, 1, legs)
     assert book.snapshot() == before
     book.check_invariants()
+
+
+def test_a_registry_slot_rebuilds_stops_lists_and_priorities_from_rows():
+    book = OrderBook()
+    tape = Tape(book)
+    tape.trade(100)
+    book.place_list(OCO, 1, oco_sell(1))
+    book.place(*stop(3, BUY, TAKE_PROFIT, delta=300))
+    book.place(*stop(4, SELL, STOP_LOSS_LIMIT, 98, price=97, qty=2))
+    book.place(5, 8, BUY, LIMIT, GTC, 96, 1)
+    tape.trade(98)
+    rows = [(*order, True) for order in book.orders()]
+    slot = BookSlot("BTCUSDT")
+    slot.rebuild(
+        rows,
+        7,
+        priorities=book.priorities(),
+        stops=book.pending(),
+        lists=book.lists(),
+        last_price=book.last_price,
+    )
+    slot.book.check_invariants()
+    assert slot.book.snapshot() == book.snapshot()

@@ -71,6 +71,15 @@ BAD_RECV_WINDOW = -1131
 INVALID_JSON = -1135
 INVALID_CANCEL_RESTRICTIONS = -1145
 DUPLICATE_SYMBOLS = -1151
+OCO_ORDER_TYPE_REJECTED = -1158
+OCO_ICEBERGQTY_TIMEINFORCE = -1160
+BUY_OCO_LIMIT_MUST_BE_BELOW = -1165
+SELL_OCO_LIMIT_MUST_BE_ABOVE = -1166
+BOTH_OCO_ORDERS_CANNOT_BE_LIMIT = -1168
+BUY_OCO_STOP_LOSS_MUST_BE_ABOVE = -1196
+SELL_OCO_STOP_LOSS_MUST_BE_BELOW = -1197
+BUY_OCO_TAKE_PROFIT_MUST_BE_BELOW = -1198
+SELL_OCO_TAKE_PROFIT_MUST_BE_ABOVE = -1199
 NEW_ORDER_REJECTED = -2010
 CANCEL_REJECTED = -2011
 NO_SUCH_ORDER = -2013
@@ -78,6 +87,8 @@ BAD_API_KEY_FMT = -2014
 REJECTED_MBX_KEY = -2015
 CANCEL_REPLACE_PARTIAL = -2021
 CANCEL_REPLACE_FAILED = -2022
+ORDER_AMEND_REJECTED = -2038
+CLIENT_ORDER_ID_INVALID = -2039
 
 
 def mandatory_missing(name: str) -> ExchangeError:
@@ -137,4 +148,49 @@ def unknown_order() -> ExchangeError:
 def time_range_too_long(hours: int) -> ExchangeError:
     return ExchangeError(
         INVALID_TIME_RANGE, f"More than {hours} hours between startTime and endTime."
+    )
+
+
+def would_trigger() -> ExchangeError:
+    return ExchangeError(
+        NEW_ORDER_REJECTED, "Order would trigger immediately.", reason="would_trigger"
+    )
+
+
+def price_relationship() -> ExchangeError:
+    return ExchangeError(
+        NEW_ORDER_REJECTED,
+        "The relationship of the prices for the orders is not correct.",
+        reason="price_relationship",
+    )
+
+
+def unsupported_order(order_type: str) -> ExchangeError:
+    """An order this exchange does not take, in Binance's words for its type."""
+    words = {
+        "STOP_LOSS": "Stop loss",
+        "STOP_LOSS_LIMIT": "Stop loss limit",
+        "TAKE_PROFIT": "Take profit",
+        "TAKE_PROFIT_LIMIT": "Take profit limit",
+    }.get(order_type, "These")
+    return ExchangeError(
+        NEW_ORDER_REJECTED,
+        f"{words} orders are not supported for this symbol.",
+        reason="unsupported_type",
+    )
+
+
+def unsupported_combination() -> ExchangeError:
+    return ExchangeError(
+        NEW_ORDER_REJECTED, "Unsupported order combination", reason="combination"
+    )
+
+
+def amend_rejected(message: str, reason: str) -> ExchangeError:
+    return ExchangeError(ORDER_AMEND_REJECTED, message, reason=reason)
+
+
+def order_list_unknown() -> ExchangeError:
+    return ExchangeError(
+        NO_SUCH_ORDER, "Order list does not exist.", reason="unknown_list"
     )

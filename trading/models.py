@@ -7,6 +7,10 @@ from accounts.fields import AmountField
 from accounts.models import Asset, User
 
 OPEN_STATUSES = ("NEW", "PARTIALLY_FILLED")
+# Open, or waiting in an order list for its working order (PENDING_NEW): every
+# order that still holds funds.
+LIVE_STATUSES = (*OPEN_STATUSES, "PENDING_NEW")
+STOP_TYPES = ("STOP_LOSS", "STOP_LOSS_LIMIT", "TAKE_PROFIT", "TAKE_PROFIT_LIMIT")
 
 
 class Symbol(models.Model):
@@ -78,8 +82,13 @@ class Order(models.Model):
         LIMIT = "LIMIT"
         MARKET = "MARKET"
         LIMIT_MAKER = "LIMIT_MAKER"
+        STOP_LOSS = "STOP_LOSS"
+        STOP_LOSS_LIMIT = "STOP_LOSS_LIMIT"
+        TAKE_PROFIT = "TAKE_PROFIT"
+        TAKE_PROFIT_LIMIT = "TAKE_PROFIT_LIMIT"
 
     class Status(models.TextChoices):
+        PENDING_NEW = "PENDING_NEW"
         NEW = "NEW"
         PARTIALLY_FILLED = "PARTIALLY_FILLED"
         FILLED = "FILLED"
@@ -92,7 +101,7 @@ class Order(models.Model):
     user = models.ForeignKey(User, on_delete=models.PROTECT, related_name="orders")
     client_order_id = models.CharField(max_length=36)
     side = models.CharField(max_length=4, choices=Side.choices)
-    type = models.CharField(max_length=12, choices=Type.choices)
+    type = models.CharField(max_length=17, choices=Type.choices)
     time_in_force = models.CharField(max_length=3, blank=True)
     price = AmountField(default=0)
     orig_qty = AmountField(default=0)
@@ -104,6 +113,19 @@ class Order(models.Model):
     time = models.BigIntegerField(help_text="ms since the epoch")
     update_time = models.BigIntegerField(help_text="ms since the epoch")
     seq = models.BigIntegerField()
+    # Stop orders: the trigger (stopPrice and/or trailingDelta in BIPS), and the
+    # trailing state: when tracking began and the extreme trade price since.
+    stop_price = AmountField(default=0, db_default=0)
+    trailing_delta = models.BigIntegerField(default=0, db_default=0)
+    trailing_time = models.BigIntegerField(null=True, blank=True)
+    trail_extreme = AmountField(null=True, blank=True)
+    # When the order started working on the book (a stop: when it triggered; a
+    # pending order-list leg: when its working order filled); None while it waits.
+    working_time = models.BigIntegerField(null=True, blank=True)
+    # The queue place of an order that started working after it was placed (the
+    # engine's priority); None: its order_id.
+    priority = models.BigIntegerField(null=True, blank=True)
+    order_list_id = models.BigIntegerField(default=-1, db_default=-1)
 
     class Meta:
         permissions = [("cancel_order", "Can cancel open orders in the back office")]
@@ -154,6 +176,77 @@ class Order(models.Model):
     @property
     def is_open(self) -> bool:
         return self.status in OPEN_STATUSES
+
+    @property
+    def is_pending_stop(self) -> bool:
+        """Waiting in the trigger book: a stop order that has not triggered."""
+        return (
+            self.type in STOP_TYPES
+            and self.status in OPEN_STATUSES
+            and self.working_time is None
+        )
+
+
+class OrderList(models.Model):
+    """An OCO, OTO or OTOCO list. ``id`` is Binance's ``orderListId`` (unique on
+    the exchange, as GET orderList takes no symbol); its legs are the orders
+    whose ``order_list_id`` is it, in leg order by ``order_id``."""
+
+    class Kind(models.TextChoices):
+        OCO = "OCO"
+        OTO = "OTO"
+        OTOCO = "OTOCO"
+
+    symbol = models.ForeignKey(Symbol, on_delete=models.PROTECT, related_name="+")
+    user = models.ForeignKey(User, on_delete=models.PROTECT, related_name="+")
+    kind = models.CharField(max_length=5, choices=Kind.choices)
+    list_client_order_id = models.CharField(max_length=36)
+    list_status_type = models.CharField(max_length=12, default="EXEC_STARTED")
+    list_order_status = models.CharField(max_length=9, default="EXECUTING")
+    transaction_time = models.BigIntegerField(help_text="ms since the epoch")
+    update_time = models.BigIntegerField(help_text="ms since the epoch")
+
+    class Meta:
+        indexes = [
+            models.Index(fields=["user", "id"], name="orderlist_user_id"),
+            models.Index(
+                fields=["user", "transaction_time"], name="orderlist_user_time"
+            ),
+            models.Index(
+                fields=["user", "list_client_order_id"], name="orderlist_user_client"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.symbol_id} list {self.pk}"
+
+    @property
+    def contingency_type(self) -> str:
+        """Binance reports an OTOCO as OTO."""
+        return "OCO" if self.kind == "OCO" else "OTO"
+
+
+class OrderAmendment(models.Model):
+    """One keep-priority amendment of an order; ``id`` is its ``executionId``."""
+
+    symbol = models.ForeignKey(Symbol, on_delete=models.PROTECT, related_name="+")
+    order_id = models.BigIntegerField()
+    user = models.ForeignKey(User, on_delete=models.PROTECT, related_name="+")
+    orig_client_order_id = models.CharField(max_length=36)
+    new_client_order_id = models.CharField(max_length=36)
+    orig_qty = AmountField()
+    new_qty = AmountField()
+    time = models.BigIntegerField(help_text="ms since the epoch")
+
+    class Meta:
+        indexes = [
+            models.Index(
+                fields=["symbol", "order_id", "id"], name="amendment_symbol_order"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.symbol_id}#{self.order_id} amendment {self.pk}"
 
 
 class Trade(models.Model):

@@ -8,13 +8,9 @@ from trading.api.params import Params
 from trading.orders.types import OrderRequest
 
 SIDES = ("BUY", "SELL")
-SUPPORTED_TYPES = ("LIMIT", "MARKET", "LIMIT_MAKER")
-UNSUPPORTED_TYPES = {
-    "STOP_LOSS": "Stop loss orders are not supported for this symbol.",
-    "STOP_LOSS_LIMIT": "Stop loss limit orders are not supported for this symbol.",
-    "TAKE_PROFIT": "Take profit orders are not supported for this symbol.",
-    "TAKE_PROFIT_LIMIT": "Take profit limit orders are not supported for this symbol.",
-}
+STOP_TYPES = ("STOP_LOSS", "STOP_LOSS_LIMIT", "TAKE_PROFIT", "TAKE_PROFIT_LIMIT")
+LIMIT_STOPS = ("STOP_LOSS_LIMIT", "TAKE_PROFIT_LIMIT")
+SUPPORTED_TYPES = ("LIMIT", "MARKET", "LIMIT_MAKER", *STOP_TYPES)
 TIME_IN_FORCE = ("GTC", "IOC", "FOK")
 STP_MODES = ("NONE", "EXPIRE_TAKER", "EXPIRE_MAKER", "EXPIRE_BOTH")
 DEFAULT_STP = "EXPIRE_MAKER"
@@ -32,20 +28,14 @@ def order_request_parse(params: Params) -> tuple[OrderRequest, str]:
         "side", SIDES, required=True, code=errors.INVALID_SIDE, message="Invalid side."
     )
     order_type = params.required("type")
-    if order_type in UNSUPPORTED_TYPES:
-        raise rejected(UNSUPPORTED_TYPES[order_type], "unsupported_type")
     if order_type not in SUPPORTED_TYPES:
         raise ExchangeError(errors.INVALID_ORDER_TYPE, "Invalid orderType.")
     if "icebergQty" in params:
         raise rejected("Iceberg orders are not supported for this symbol.", "iceberg")
-    if "trailingDelta" in params:
-        raise rejected(
-            "Trailing stop orders are not supported for this symbol.", "trailing"
-        )
-    params.not_sent("stopPrice")
+    stop_price, trailing_delta = stop_params_parse(params, order_type)
 
     time_in_force = None
-    if order_type == "LIMIT":
+    if order_type == "LIMIT" or order_type in LIMIT_STOPS:
         time_in_force = params.choice(
             "timeInForce",
             TIME_IN_FORCE,
@@ -59,8 +49,9 @@ def order_request_parse(params: Params) -> tuple[OrderRequest, str]:
     quantity = params.decimal("quantity")
     quote_order_qty = params.decimal("quoteOrderQty")
     price = params.decimal("price")
-    if order_type == "MARKET":
+    if order_type == "MARKET" or order_type in ("STOP_LOSS", "TAKE_PROFIT"):
         params.not_sent("price")
+    if order_type == "MARKET":
         if quantity is None and quote_order_qty is None:
             raise ExchangeError(
                 errors.MANDATORY_PARAM,
@@ -73,7 +64,7 @@ def order_request_parse(params: Params) -> tuple[OrderRequest, str]:
         params.not_sent("quoteOrderQty")
         if quantity is None:
             raise errors.mandatory_missing("quantity")
-        if price is None:
+        if price is None and order_type not in ("STOP_LOSS", "TAKE_PROFIT"):
             raise errors.mandatory_missing("price")
 
     stp = params.choice("selfTradePreventionMode", STP_MODES, default=DEFAULT_STP)
@@ -91,5 +82,29 @@ def order_request_parse(params: Params) -> tuple[OrderRequest, str]:
         time_in_force=time_in_force,
         new_client_order_id=params.client_order_id("newClientOrderId"),
         self_trade_prevention_mode=stp,
+        stop_price=stop_price,
+        trailing_delta=trailing_delta,
     )
     return request, response_type
+
+
+def stop_params_parse(
+    params: Params, order_type: str, prefix: str = ""
+) -> tuple:
+    """``stopPrice`` and ``trailingDelta`` (named ``<prefix>StopPrice`` and
+    ``<prefix>TrailingDelta`` in order lists): at least one for a stop type,
+    neither for the others."""
+    stop_name = f"{prefix}StopPrice" if prefix else "stopPrice"
+    delta_name = f"{prefix}TrailingDelta" if prefix else "trailingDelta"
+    if order_type not in STOP_TYPES:
+        params.not_sent(stop_name, delta_name)
+        return None, None
+    stop_price = params.decimal(stop_name)
+    trailing_delta = params.integer(delta_name)
+    if stop_price is None and trailing_delta is None:
+        raise ExchangeError(
+            errors.MANDATORY_PARAM,
+            f"Param '{stop_name}' or '{delta_name}' must be sent, but both were "
+            "empty/null!",
+        )
+    return stop_price, trailing_delta

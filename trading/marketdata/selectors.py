@@ -17,7 +17,7 @@ from django.db.models import Max, Min, Sum
 from trading.marketdata import cache as market_cache
 from trading.marketdata.klines import DAY, HOUR, MINUTE, Candle, klines_list
 from trading.marketdata.shapes import amount, trade_public
-from trading.models import OPEN_STATUSES, Order, Symbol, Trade
+from trading.models import OPEN_STATUSES, STOP_TYPES, Order, Symbol, Trade
 from trading.symbols.selectors import symbol_spec_get
 from trading.symbols.specs import SymbolSpec
 
@@ -90,6 +90,8 @@ def depth_from_database(
             SELECT (SELECT book_seq FROM s), side, price, SUM(orig_qty - executed_qty)
             FROM trading_order
             WHERE symbol_id = %s AND status IN ('NEW', 'PARTIALLY_FILLED')
+              AND NOT (working_time IS NULL AND type IN
+                ('STOP_LOSS', 'STOP_LOSS_LIMIT', 'TAKE_PROFIT', 'TAKE_PROFIT_LIMIT'))
             GROUP BY side, price
         """
         with connection.cursor() as cursor:
@@ -102,7 +104,7 @@ def depth_from_database(
         totals: dict[tuple[str, Decimal], Decimal] = defaultdict(Decimal)
         for side, price, orig, executed in Order.objects.filter(
             symbol_id=symbol, status__in=OPEN_STATUSES
-        ).values_list("side", "price", "orig_qty", "executed_qty"):
+        ).exclude(type__in=STOP_TYPES, working_time__isnull=True).values_list("side", "price", "orig_qty", "executed_qty"):
             totals[(side, price)] += orig - executed
         levels = [(side, price, qty) for (side, price), qty in totals.items()]
     bids = sorted(

@@ -49,7 +49,9 @@ FOR UPDATE OF s
 
 # Book sync: the rows of the symbol that changed after the process's seq.
 SYNC_SQL = """
-SELECT order_id, user_id, side, price, orig_qty, executed_qty, status
+SELECT order_id, user_id, side, price, orig_qty, executed_qty, status, type,
+       time_in_force, self_trade_prevention_mode, stop_price, trailing_delta,
+       trail_extreme, working_time, priority, order_list_id
 FROM trading_order WHERE symbol_id = %s AND seq > %s::bigint
 """
 

@@ -29,9 +29,15 @@ from exchange.retry import retry_on_conflict
 from matching import engine
 from matching.registry import BookSlot
 from trading.marketdata import cache as market_cache
-from trading.models import OPEN_STATUSES, Order, Symbol
+from trading.models import LIVE_STATUSES, STOP_TYPES, Order, Symbol
 from trading.orders import fastpath
-from trading.orders.books import book_sync
+from trading.orders.books import (
+    book_is_contingent,
+    book_last_price_ensure,
+    book_sync,
+)
+from trading.orders.contingent import command_persist
+from trading.orders.holds import order_hold
 from trading.orders.locks import lock_for_cancel, lock_for_order, locked_transaction
 from trading.orders.persist import cancel_write, now_ms, placement_persist
 from trading.orders.selectors import order_get
@@ -40,6 +46,8 @@ from trading.symbols.selectors import symbol_spec, symbol_spec_cached
 from trading.symbols.specs import SymbolSpec, filter_failure
 
 ZERO = Decimal(0)
+# Stop orders that execute as market orders once triggered.
+MARKET_STOPS = ("STOP_LOSS", "TAKE_PROFIT")
 
 
 def client_order_id_new() -> str:
@@ -73,6 +81,7 @@ def order_validate(*, request: OrderRequest) -> SymbolSpec:
         raise errors.market_closed()
     spec = symbol_spec(row)
     _order_checks(request, spec)
+    stop_checks(request, spec)
     return spec
 
 
@@ -88,6 +97,9 @@ def _order_checks(request: OrderRequest, spec: SymbolSpec) -> tuple[int, int, in
             quote = spec.quote_units(request.quote_order_qty)
             if quote <= 0 or request.quote_order_qty < spec.min_notional:
                 raise filter_failure("NOTIONAL")
+    elif request.type in MARKET_STOPS:
+        assert request.quantity is not None
+        lots = spec.qty_lots(request.quantity, market=True)
     else:
         # The API layer refuses a priced order without price or quantity.
         assert request.price is not None and request.quantity is not None
@@ -95,6 +107,40 @@ def _order_checks(request: OrderRequest, spec: SymbolSpec) -> tuple[int, int, in
         lots = spec.qty_lots(request.quantity)
         spec.notional_check(request.price * request.quantity)
     return price, lots, quote
+
+
+def stop_checks(request: OrderRequest, spec: SymbolSpec) -> tuple[int, int]:
+    """A stop order's trigger in the engine's units: (stop ticks, delta BIPS).
+
+    PRICE_FILTER applies to ``stopPrice``, TRAILING_DELTA to ``trailingDelta``.
+    A BUY that executes as a market order has no price to hold its funds at, so
+    it is refused (see docs/api.md)."""
+    if request.type not in STOP_TYPES:
+        return 0, 0
+    if request.side == "BUY" and request.type in MARKET_STOPS:
+        raise errors.unsupported_order(request.type)
+    stop = delta = 0
+    if request.stop_price is not None:
+        stop = spec.stop_ticks(request.stop_price)
+    if request.trailing_delta is not None:
+        spec.trailing_delta_check(request.trailing_delta)
+        delta = request.trailing_delta
+    return stop, delta
+
+
+def engine_refusal(reason: str | None) -> ExchangeError:
+    """Binance's refusal for a reason the engine rejected a command with."""
+    if reason == engine.WOULD_TAKE:
+        return errors.would_take()
+    if reason == engine.WOULD_TRIGGER:
+        return errors.would_trigger()
+    if reason == engine.PRICE_RELATIONSHIP:
+        return errors.price_relationship()
+    if reason == engine.INVALID_STOP:
+        return filter_failure("TRAILING_DELTA")
+    return filter_failure(
+        "PRICE_FILTER" if reason == engine.INVALID_PRICE else "LOT_SIZE"
+    )
 
 
 @retry_on_conflict("order_place")
@@ -115,6 +161,7 @@ def _order_place(user_id: int, request: OrderRequest) -> Placement:
             raise errors.market_closed()
         spec = symbol_spec_cached(row)
         price, lots, quote = _order_checks(request, spec)
+        stop, delta = stop_checks(request, spec)
         if (row.open_count or 0) >= spec.max_num_orders:
             raise filter_failure("MAX_NUM_ORDERS")
         if row.duplicate:
@@ -122,6 +169,8 @@ def _order_place(user_id: int, request: OrderRequest) -> Placement:
         book = book_sync(slot, row, spec)
         if request.type == "MARKET" and lots:
             _market_notional_check(spec, request.side, book, lots)
+        if request.type in STOP_TYPES or book_is_contingent(book):
+            book_last_price_ensure(row.symbol, book, spec)
         free = (row.free_quote if buying else row.free_base) or ZERO
         _funds_precheck(spec, request, book, free, price, lots, quote)
 
@@ -136,6 +185,8 @@ def _order_place(user_id: int, request: OrderRequest) -> Placement:
             qty=lots,
             quote_qty=quote,
             stp=request.self_trade_prevention_mode,
+            stop_price=stop,
+            trailing_delta=delta,
         )
         return _match_and_persist(
             row, spec, slot, book, user_id, request, client_order_id, command
@@ -163,19 +214,35 @@ def _match_and_persist(
         slot.mark_stale()
         raise
     MATCH_SECONDS.labels(row.symbol).observe(time.perf_counter() - started)
-    if result.status == engine.REJECTED:
+    if result.status == engine.REJECTED and not result.events:
         # The engine refused without touching the book.
-        if result.reject_reason == engine.WOULD_TAKE:
-            raise errors.would_take()
-        raise filter_failure(
-            "PRICE_FILTER"
-            if result.reject_reason == engine.INVALID_PRICE
-            else "LOT_SIZE"
-        )
+        raise engine_refusal(result.reject_reason)
     # From here the book holds changes that are real only if this transaction
     # commits: until then (and for ever, if it rolls back) the slot counts as stale.
     slot.touch(row.book_seq + 1)
     transaction.on_commit(slot.confirm)
+    if command.type in STOP_TYPES or result.events:
+        now = now_ms()
+        order = order_new(
+            spec=spec,
+            user_id=user_id,
+            request=request,
+            client_order_id=client_order_id,
+            command=command,
+            now=now,
+            executed_lots=result.executed_qty,
+        )
+        outcome = command_persist(
+            row=row,
+            spec=spec,
+            book=book,
+            new_orders=[order],
+            executions=[(command.order_id, result)],
+            events=result.events,
+            now=now,
+        )
+        order = outcome.orders[command.order_id]
+        return Placement(order=order, fills=outcome.fills.get(command.order_id, []))
     return placement_persist(
         row=row,
         spec=spec,
@@ -185,6 +252,50 @@ def _match_and_persist(
         client_order_id=client_order_id,
         command=command,
         result=result,
+    )
+
+
+def order_new(
+    *,
+    spec: SymbolSpec,
+    user_id: int,
+    request: OrderRequest,
+    client_order_id: str,
+    command: engine.NewOrder,
+    now: int,
+    executed_lots: int = 0,
+    order_list_id: int = -1,
+    pending: bool = False,
+) -> Order:
+    """The row of a new order as placed, before it executes anything (the
+    contingent writer applies what it did). ``pending``: a list leg that waits
+    for its working order (PENDING_NEW)."""
+    market = request.type == "MARKET"
+    stop = request.type in STOP_TYPES
+    orig_qty = spec.qty_of(command.qty) if command.qty else ZERO
+    if market and not command.qty:
+        # A market order by quote amount reports what it bought or sold.
+        orig_qty = spec.qty_of(executed_lots)
+    return Order(
+        symbol_id=spec.symbol,
+        order_id=command.order_id,
+        user_id=user_id,
+        client_order_id=client_order_id,
+        side=request.side,
+        type=request.type,
+        time_in_force="GTC" if market else (request.time_in_force or "GTC"),
+        price=request.price or ZERO,
+        orig_qty=orig_qty,
+        orig_quote_order_qty=request.quote_order_qty or ZERO,
+        status=Order.Status.PENDING_NEW if pending else Order.Status.NEW,
+        self_trade_prevention_mode=request.self_trade_prevention_mode,
+        time=now,
+        update_time=now,
+        seq=0,
+        stop_price=request.stop_price or ZERO,
+        trailing_delta=request.trailing_delta or 0,
+        working_time=None if (stop or pending) else now,
+        order_list_id=order_list_id,
     )
 
 
@@ -241,11 +352,8 @@ def _market_estimate(spec, side, book, lots, quote) -> Decimal:
 
 
 def order_reserve(order: Order, spec: SymbolSpec) -> tuple[str, Decimal]:
-    """What an open order still holds locked: (asset, amount)."""
-    remaining = order.orig_qty - order.executed_qty
-    if order.side == "BUY":
-        return spec.quote, remaining * order.price
-    return spec.base, remaining
+    """What an open order outside any list still holds locked: (asset, amount)."""
+    return order_hold(order, spec.base, spec.quote)
 
 
 @retry_on_conflict("order_cancel")
@@ -283,7 +391,7 @@ def order_cancel(
                 orig_client_order_id=orig_client_order_id,
             )
         spec = symbol_spec_cached(row)
-        if order is None or not order.is_open:
+        if order is None or order.status not in LIVE_STATUSES:
             raise errors.unknown_order()
         if only_status is not None and order.status != only_status:
             raise ExchangeError(
@@ -291,6 +399,9 @@ def order_cancel(
                 "Order was not canceled due to cancel restrictions.",
                 reason="cancel_restrictions",
             )
+        if order.order_list_id != -1:
+            # One leg cancelled cancels its whole list, as on Binance.
+            return orders_cancel_contingent(row, spec, slot, [order])[order.order_id]
         _cancel_orders(row, spec, slot, [order])
         return order
 
@@ -303,12 +414,47 @@ def order_cancel_all(*, user_id: int, symbol: str) -> list[Order]:
         spec = symbol_spec_cached(row)
         orders = list(
             Order.objects.filter(
-                symbol_id=symbol, user_id=user_id, status__in=OPEN_STATUSES
+                symbol_id=symbol, user_id=user_id, status__in=LIVE_STATUSES
             ).order_by("order_id")
         )
+        if any(order.order_list_id != -1 for order in orders):
+            cancelled = orders_cancel_contingent(row, spec, slot, orders)
+            return [cancelled[order.order_id] for order in orders]
         if orders:
             _cancel_orders(row, spec, slot, orders)
         return orders
+
+
+def orders_cancel_contingent(
+    row, spec: SymbolSpec, slot: BookSlot, orders: list[Order]
+) -> dict[int, Order]:
+    """Cancel ``orders``, each list leg with its whole list, in one write through
+    the contingent writer; every order touched, as it ended. Caller holds both
+    locks in ``atomic()``."""
+    book = book_sync(slot, row, spec)
+    slot.touch(row.book_seq + 1)
+    transaction.on_commit(slot.confirm)
+    events: list = []
+    lists_done: set[int] = set()
+    for order in orders:
+        list_id = order.order_list_id
+        if list_id != -1:
+            if list_id not in lists_done:
+                lists_done.add(list_id)
+                events += book.cancel_list(list_id)
+        else:
+            lots = book.cancel(order.order_id)
+            events.append(engine.OrderUpdate(order.order_id, engine.CANCELED, lots or 0))
+    outcome = command_persist(
+        row=row,
+        spec=spec,
+        book=book,
+        new_orders=[],
+        executions=[],
+        events=tuple(events),
+        now=now_ms(),
+    )
+    return outcome.orders
 
 
 def _cancel_orders(row: Symbol, spec: SymbolSpec, slot: BookSlot, orders: list[Order]):

@@ -6,7 +6,7 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 
 from exchange.errors import ExchangeError
-from trading.models import Order
+from trading.models import Order, OrderAmendment, OrderList
 
 
 @dataclass(frozen=True, slots=True)
@@ -22,6 +22,9 @@ class OrderRequest:
     time_in_force: str | None = None
     new_client_order_id: str | None = None
     self_trade_prevention_mode: str = "EXPIRE_MAKER"
+    # Stop orders: stopPrice and/or trailingDelta (BIPS).
+    stop_price: Decimal | None = None
+    trailing_delta: int | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -41,6 +44,36 @@ class Placement:
 
     order: Order
     fills: list[Fill] = field(default_factory=list)
+
+
+@dataclass(slots=True)
+class ListPlacement:
+    """What ``order_list_place`` did: the list, its legs as stored (in leg
+    order) and each leg's own fills."""
+
+    order_list: OrderList
+    orders: list[Order]
+    fills: dict[int, list[Fill]] = field(default_factory=dict)
+
+
+@dataclass(slots=True)
+class ListCancel:
+    """A cancelled order list and its legs, as they ended."""
+
+    order_list: OrderList
+    orders: list[Order]
+
+
+@dataclass(slots=True)
+class Amendment:
+    """What a keep-priority amendment did: the order as it is now, its client id
+    before, the amendment row, and the order's list if it is a leg."""
+
+    order: Order
+    orig_client_order_id: str
+    amendment: OrderAmendment
+    order_list: OrderList | None = None
+    list_orders: list[Order] = field(default_factory=list)
 
 
 @dataclass(slots=True)

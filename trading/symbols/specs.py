@@ -16,6 +16,10 @@ from exchange.errors import ExchangeError
 ZERO = Decimal(0)
 # The NOTIONAL filter's maximum for a symbol that sets none, as exchangeInfo shows it.
 DEFAULT_MAX_NOTIONAL = Decimal(9_000_000)
+# The TRAILING_DELTA filter, in BIPS, the same on every symbol and for orders
+# triggered from above and from below (Binance's defaults).
+MIN_TRAILING_DELTA = 10
+MAX_TRAILING_DELTA = 2000
 
 
 def filter_failure(name: str) -> ExchangeError:
@@ -81,6 +85,15 @@ class SymbolSpec:
         if rest:
             raise filter_failure(name)
         return int(lots)
+
+    def stop_ticks(self, stop_price: Decimal) -> int:
+        """PRICE_FILTER applied to a stop price, then the stop price in ticks."""
+        return self.price_ticks(stop_price)
+
+    def trailing_delta_check(self, delta: int) -> None:
+        """TRAILING_DELTA: the delta in BIPS within the filter's range."""
+        if not MIN_TRAILING_DELTA <= delta <= MAX_TRAILING_DELTA:
+            raise filter_failure("TRAILING_DELTA")
 
     def quote_units(self, quote_qty: Decimal) -> int:
         """A quote amount in whole ``tick * lot`` units, rounded down."""

@@ -6,11 +6,37 @@ from trading.marketdata.shapes import amount
 from trading.models import Order, Trade
 
 
+STOP_TYPES = ("STOP_LOSS", "STOP_LOSS_LIMIT", "TAKE_PROFIT", "TAKE_PROFIT_LIMIT")
+
+
+def working_time(order) -> int:
+    """When the order started working on the book; -1 while it waits (a stop
+    not triggered, a list leg pending its working order)."""
+    if order.working_time is not None:
+        return order.working_time
+    if order.type in STOP_TYPES or order.status == "PENDING_NEW":
+        return -1
+    return order.time
+
+
+def _stop_fields(order) -> dict:
+    """Binance's conditional fields of a stop order (none for other types)."""
+    if order.type not in STOP_TYPES:
+        return {}
+    body = {"stopPrice": amount(order.stop_price)}
+    if order.trailing_delta:
+        body["trailingDelta"] = order.trailing_delta
+        body["trailingTime"] = (
+            -1 if order.trailing_time is None else order.trailing_time
+        )
+    return body
+
+
 def order_ack(order: Order) -> dict:
     return {
         "symbol": order.symbol_id,
         "orderId": order.order_id,
-        "orderListId": -1,
+        "orderListId": order.order_list_id,
         "clientOrderId": order.client_order_id,
         "transactTime": order.update_time,
     }
@@ -34,7 +60,8 @@ def order_result(order: Order) -> dict:
     return {
         **order_ack(order),
         **_order_core(order),
-        "workingTime": order.time,
+        **_stop_fields(order),
+        "workingTime": working_time(order),
         "selfTradePreventionMode": order.self_trade_prevention_mode,
     }
 
@@ -59,10 +86,10 @@ ZERO = "0.00000000"
 
 def _order_head(order: Order) -> dict:
     """The fields GET order, openOrders and allOrders share, in Binance's order."""
-    return {
+    body = {
         "symbol": order.symbol_id,
         "orderId": order.order_id,
-        "orderListId": -1,
+        "orderListId": order.order_list_id,
         "clientOrderId": order.client_order_id,
         "price": amount(order.price),
         "origQty": amount(order.orig_qty),
@@ -72,18 +99,24 @@ def _order_head(order: Order) -> dict:
         "timeInForce": order.time_in_force,
         "type": order.type,
         "side": order.side,
-        "stopPrice": ZERO,
-        "icebergQty": ZERO,
-        "time": order.time,
-        "updateTime": order.update_time,
-        "isWorking": True,
+        "stopPrice": amount(order.stop_price) if order.stop_price else ZERO,
     }
+    if order.trailing_delta:
+        body["trailingDelta"] = order.trailing_delta
+        body["trailingTime"] = (
+            -1 if order.trailing_time is None else order.trailing_time
+        )
+    body["icebergQty"] = ZERO
+    body["time"] = order.time
+    body["updateTime"] = order.update_time
+    body["isWorking"] = working_time(order) != -1
+    return body
 
 
 def order_query(order: Order) -> dict:
     """GET /api/v3/order."""
     body = _order_head(order)
-    body["workingTime"] = order.time
+    body["workingTime"] = working_time(order)
     body["origQuoteOrderQty"] = amount(order.orig_quote_order_qty)
     body["selfTradePreventionMode"] = order.self_trade_prevention_mode
     return body
@@ -94,7 +127,7 @@ def order_listed(order: Order) -> dict:
     ``workingTime`` as Binance lists them."""
     body = _order_head(order)
     body["origQuoteOrderQty"] = amount(order.orig_quote_order_qty)
-    body["workingTime"] = order.time
+    body["workingTime"] = working_time(order)
     body["selfTradePreventionMode"] = order.self_trade_prevention_mode
     return body
 
@@ -108,10 +141,11 @@ def order_cancelled(
         "symbol": order.symbol_id,
         "origClientOrderId": orig_client_order_id,
         "orderId": order.order_id,
-        "orderListId": -1,
+        "orderListId": order.order_list_id,
         "clientOrderId": client_order_id,
         "transactTime": order.update_time,
         **core,
+        **_stop_fields(order),
         "selfTradePreventionMode": order.self_trade_prevention_mode,
     }
 

@@ -8,23 +8,36 @@ from decimal import Decimal
 from accounts.models import Balance
 from accounts.reconcile import register_check
 from matching.registry import BookSlot
-from trading.models import OPEN_STATUSES, Order, Symbol
+from trading.models import LIVE_STATUSES, Order, OrderList, Symbol
 from trading.orders.books import book_rows_open
+from trading.orders.holds import holds_of
 from trading.symbols.selectors import symbol_spec
 
 
 def locked_check() -> list[str]:
-    """Every user's locked balance equals what their open orders reserve."""
-    symbols = {s.symbol: s for s in Symbol.objects.all()}
-    reserved: dict[tuple[int, str], Decimal] = defaultdict(Decimal)
-    for symbol_id, user_id, side, price, orig, executed in Order.objects.filter(
-        status__in=OPEN_STATUSES
-    ).values_list("symbol_id", "user_id", "side", "price", "orig_qty", "executed_qty"):
-        symbol = symbols[symbol_id]
-        if side == "BUY":
-            reserved[(user_id, symbol.quote_id)] += (orig - executed) * price
-        else:
-            reserved[(user_id, symbol.base_id)] += orig - executed
+    """Every user's locked balance equals what their live orders hold: resting
+    orders, pending stops and order-list legs (an OCO pair holds once, see
+    ``trading.orders.holds``)."""
+    assets = {
+        s.symbol: (s.base_id, s.quote_id) for s in Symbol.objects.all()
+    }
+    live = Order.objects.filter(status__in=LIVE_STATUSES).only(
+        "symbol_id",
+        "order_id",
+        "user_id",
+        "side",
+        "price",
+        "orig_qty",
+        "executed_qty",
+        "status",
+        "order_list_id",
+    )
+    orders = list(live)
+    list_ids = {o.order_list_id for o in orders if o.order_list_id != -1}
+    kinds = dict(OrderList.objects.filter(id__in=list_ids).values_list("id", "kind"))
+    reserved: dict[tuple[int, str], Decimal] = defaultdict(
+        Decimal, holds_of(orders, assets, kinds)
+    )
     problems = []
     for user_id, asset, locked in Balance.objects.values_list(
         "user_id", "asset_id", "locked"
@@ -32,11 +45,11 @@ def locked_check() -> list[str]:
         expected = reserved.pop((user_id, asset), Decimal(0))
         if locked != expected:
             problems.append(
-                f"user {user_id} {asset}: locked {locked}, open orders hold {expected}"
+                f"user {user_id} {asset}: locked {locked}, live orders hold {expected}"
             )
     for (user_id, asset), expected in reserved.items():
         problems.append(
-            f"user {user_id} {asset}: no balance, open orders hold {expected}"
+            f"user {user_id} {asset}: no balance, live orders hold {expected}"
         )
     return problems
 

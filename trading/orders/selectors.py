@@ -62,6 +62,11 @@ ORDER_FIELDS = (
     "time",
     "update_time",
     "self_trade_prevention_mode",
+    "stop_price",
+    "trailing_delta",
+    "trailing_time",
+    "working_time",
+    "order_list_id",
 )
 
 

@@ -58,6 +58,11 @@ PARAMETERS: dict[str, dict] = {
     "endTime": TIME_PARAM,
     "limit": LIMIT_PARAM,
     "windowSize": WINDOW_SIZE_PARAM,
+    "stopPrice": DECIMAL_PARAM,
+    "newQty": DECIMAL_PARAM,
+    "orderListId": ID_PARAM,
+    "fromExecutionId": ID_PARAM,
+    "listClientOrderId": CLIENT_ID_PARAM,
     "type": None,  # an order type on order endpoints, FULL/MINI on tickers
     "timeZone": {"type": "string", "enum": ["0", "+0", "0:00", "+00:00"]},
 }
@@ -262,6 +267,27 @@ CANCEL_REPLACE = obj(
     },
 )
 
+LIST_STATUS = obj(
+    orderListId=INT,
+    contingencyType={"type": "string", "enum": ["OCO", "OTO"]},
+    listStatusType={"type": "string", "enum": ["EXEC_STARTED", "ALL_DONE"]},
+    listOrderStatus={"type": "string", "enum": ["EXECUTING", "ALL_DONE"]},
+    listClientOrderId=STR,
+    transactionTime=INT,
+    symbol=STR,
+    orders=array(obj(symbol=STR, orderId=INT, clientOrderId=STR)),
+)
+AMENDMENT = obj(
+    symbol=STR,
+    orderId=INT,
+    executionId=INT,
+    origClientOrderId=STR,
+    newClientOrderId=STR,
+    origQty=DECIMAL,
+    newQty=DECIMAL,
+    time=INT,
+)
+
 V3_RESPONSES: dict[tuple[str, str], dict] = {
     ("get", "/api/v3/ping"): {"type": "object", "maxProperties": 0},
     ("get", "/api/v3/time"): obj(serverTime=INT),
@@ -290,6 +316,18 @@ V3_RESPONSES: dict[tuple[str, str], dict] = {
     ("get", "/api/v3/myTrades"): array(MY_TRADE),
     ("get", "/api/v3/account"): ACCOUNT,
     ("get", "/api/v3/rateLimit/order"): array(RATE_LIMIT),
+    ("post", "/api/v3/order/oco"): LIST_STATUS,
+    ("post", "/api/v3/orderList/oco"): LIST_STATUS,
+    ("post", "/api/v3/orderList/oto"): LIST_STATUS,
+    ("post", "/api/v3/orderList/otoco"): LIST_STATUS,
+    ("get", "/api/v3/orderList"): LIST_STATUS,
+    ("delete", "/api/v3/orderList"): LIST_STATUS,
+    ("get", "/api/v3/allOrderList"): array(LIST_STATUS),
+    ("get", "/api/v3/openOrderList"): array(LIST_STATUS),
+    ("put", "/api/v3/order/amend/keepPriority"): obj(
+        transactTime=INT, executionId=INT, amendedOrder={"type": "object"}
+    ),
+    ("get", "/api/v3/order/amendments"): array(AMENDMENT),
 }
 # A refusal: Binance's shape; cancelReplace adds the two halves under "data".
 REFUSAL = {

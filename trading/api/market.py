@@ -26,7 +26,11 @@ from trading.marketdata.klines import (
     klines_list,
 )
 from trading.symbols import selectors as symbol_selectors
-from trading.symbols.specs import DEFAULT_MAX_NOTIONAL
+from trading.symbols.specs import (
+    DEFAULT_MAX_NOTIONAL,
+    MAX_TRAILING_DELTA,
+    MIN_TRAILING_DELTA,
+)
 
 # --- General ----------------------------------------------------------------------
 
@@ -41,6 +45,18 @@ class TimeApi(BinanceApi):
     @extend_schema(responses={200: OpenApiTypes.OBJECT})
     def get(self, request):
         return Response({"serverTime": now_ms()})
+
+
+# As Binance lists them in exchangeInfo.
+ORDER_TYPES = [
+    "LIMIT",
+    "LIMIT_MAKER",
+    "MARKET",
+    "STOP_LOSS",
+    "STOP_LOSS_LIMIT",
+    "TAKE_PROFIT",
+    "TAKE_PROFIT_LIMIT",
+]
 
 
 def _filters(row) -> list[dict]:
@@ -73,6 +89,13 @@ def _filters(row) -> list[dict]:
             "avgPriceMins": 5,
         },
         {"filterType": "MAX_NUM_ORDERS", "maxNumOrders": row.max_num_orders},
+        {
+            "filterType": "TRAILING_DELTA",
+            "minTrailingAboveDelta": MIN_TRAILING_DELTA,
+            "maxTrailingAboveDelta": MAX_TRAILING_DELTA,
+            "minTrailingBelowDelta": MIN_TRAILING_DELTA,
+            "maxTrailingBelowDelta": MAX_TRAILING_DELTA,
+        },
     ]
 
 
@@ -113,15 +136,15 @@ class ExchangeInfoApi(BinanceApi):
                         "quoteAssetPrecision": asset_decimals(row.quote_id),
                         "baseCommissionPrecision": asset_decimals(row.base_id),
                         "quoteCommissionPrecision": asset_decimals(row.quote_id),
-                        "orderTypes": ["LIMIT", "LIMIT_MAKER", "MARKET"],
+                        "orderTypes": ORDER_TYPES,
                         "icebergAllowed": False,
-                        "ocoAllowed": False,
-                        "otoAllowed": False,
+                        "ocoAllowed": True,
+                        "otoAllowed": True,
                         "opoAllowed": False,
                         "quoteOrderQtyMarketAllowed": True,
-                        "allowTrailingStop": False,
+                        "allowTrailingStop": True,
                         "cancelReplaceAllowed": True,
-                        "amendAllowed": False,
+                        "amendAllowed": True,
                         "pegInstructionsAllowed": False,
                         "isSpotTradingAllowed": True,
                         "isMarginTradingAllowed": False,

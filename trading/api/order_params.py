@@ -88,9 +88,7 @@ def order_request_parse(params: Params) -> tuple[OrderRequest, str]:
     return request, response_type
 
 
-def stop_params_parse(
-    params: Params, order_type: str, prefix: str = ""
-) -> tuple:
+def stop_params_parse(params: Params, order_type: str, prefix: str = "") -> tuple:
     """``stopPrice`` and ``trailingDelta`` (named ``<prefix>StopPrice`` and
     ``<prefix>TrailingDelta`` in order lists): at least one for a stop type,
     neither for the others."""

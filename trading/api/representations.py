@@ -5,7 +5,6 @@ from __future__ import annotations
 from trading.marketdata.shapes import amount
 from trading.models import Order, Trade
 
-
 STOP_TYPES = ("STOP_LOSS", "STOP_LOSS_LIMIT", "TAKE_PROFIT", "TAKE_PROFIT_LIMIT")
 
 
@@ -175,3 +174,102 @@ def trade_mine(trade: Trade, user_id: int, base: str, quote: str) -> list[dict]:
             }
         )
     return rows
+
+
+def list_status(order_list, legs, transaction_time: int | None = None) -> dict:
+    """An order list as Binance's listStatus: the list and its legs' ids."""
+    return {
+        "orderListId": order_list.pk,
+        "contingencyType": order_list.contingency_type,
+        "listStatusType": order_list.list_status_type,
+        "listOrderStatus": order_list.list_order_status,
+        "listClientOrderId": order_list.list_client_order_id,
+        "transactionTime": (
+            order_list.transaction_time
+            if transaction_time is None
+            else transaction_time
+        ),
+        "symbol": order_list.symbol_id,
+        "orders": [
+            {
+                "symbol": leg.symbol_id,
+                "orderId": leg.order_id,
+                "clientOrderId": leg.client_order_id,
+            }
+            for leg in legs
+        ],
+    }
+
+
+def order_report(order: Order, fills, response_type: str) -> dict:
+    """One leg in a list's ``orderReports``, in the shape the response type asks."""
+    if response_type == "ACK":
+        return order_ack(order)
+    if response_type == "RESULT":
+        return order_result(order)
+    return order_full(order, fills)
+
+
+def list_placed(placement, response_type: str) -> dict:
+    body = list_status(placement.order_list, placement.orders)
+    body["orderReports"] = [
+        order_report(o, placement.fills.get(o.order_id, []), response_type)
+        for o in placement.orders
+    ]
+    return body
+
+
+def list_cancelled(cancel, new_client_order_id) -> dict:
+    """DELETE orderList: each leg as a cancel report, under a fresh client id."""
+    body = list_status(cancel.order_list, cancel.orders, cancel.order_list.update_time)
+    body["orderReports"] = [
+        order_cancelled(o, o.client_order_id, new_client_order_id())
+        for o in cancel.orders
+    ]
+    return body
+
+
+def order_amended(amendment) -> dict:
+    """PUT order/amend/keepPriority."""
+    order = amendment.order
+    body = {
+        "transactTime": amendment.amendment.time,
+        "executionId": amendment.amendment.pk,
+        "amendedOrder": {
+            "symbol": order.symbol_id,
+            "orderId": order.order_id,
+            "orderListId": order.order_list_id,
+            "origClientOrderId": amendment.orig_client_order_id,
+            "clientOrderId": order.client_order_id,
+            "price": amount(order.price),
+            "qty": amount(order.orig_qty),
+            "executedQty": amount(order.executed_qty),
+            "preventedQty": ZERO,
+            "quoteOrderQty": amount(order.orig_quote_order_qty),
+            "cumulativeQuoteQty": amount(order.cummulative_quote_qty),
+            "status": order.status,
+            "timeInForce": order.time_in_force,
+            "type": order.type,
+            "side": order.side,
+            **_stop_fields(order),
+            "workingTime": working_time(order),
+            "selfTradePreventionMode": order.self_trade_prevention_mode,
+        },
+    }
+    if amendment.order_list is not None:
+        body["listStatus"] = list_status(amendment.order_list, amendment.list_orders)
+    return body
+
+
+def amendment_row(amendment) -> dict:
+    """GET order/amendments."""
+    return {
+        "symbol": amendment.symbol_id,
+        "orderId": amendment.order_id,
+        "executionId": amendment.pk,
+        "origClientOrderId": amendment.orig_client_order_id,
+        "newClientOrderId": amendment.new_client_order_id,
+        "origQty": amount(amendment.orig_qty),
+        "newQty": amount(amendment.new_qty),
+        "time": amendment.time,
+    }

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from trading.api import market, orders
+from trading.api import lists, market, orders
 
 urlpatterns = [
     path("ping", market.PingApi.as_view()),
@@ -20,6 +20,15 @@ urlpatterns = [
     path("order", orders.OrderApi.as_view()),
     path("order/test", orders.OrderTestApi.as_view()),
     path("order/cancelReplace", orders.CancelReplaceApi.as_view()),
+    path("order/oco", lists.OcoLegacyApi.as_view()),
+    path("order/amend/keepPriority", lists.OrderAmendApi.as_view()),
+    path("order/amendments", lists.OrderAmendmentsApi.as_view()),
+    path("orderList/oco", lists.OrderListOcoApi.as_view()),
+    path("orderList/oto", lists.OrderListOtoApi.as_view()),
+    path("orderList/otoco", lists.OrderListOtocoApi.as_view()),
+    path("orderList", lists.OrderListApi.as_view()),
+    path("allOrderList", lists.AllOrderListApi.as_view()),
+    path("openOrderList", lists.OpenOrderListApi.as_view()),
     path("openOrders", orders.OpenOrdersApi.as_view()),
     path("allOrders", orders.AllOrdersApi.as_view()),
     path("account", orders.AccountApi.as_view()),

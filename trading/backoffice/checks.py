@@ -18,9 +18,7 @@ def locked_check() -> list[str]:
     """Every user's locked balance equals what their live orders hold: resting
     orders, pending stops and order-list legs (an OCO pair holds once, see
     ``trading.orders.holds``)."""
-    assets = {
-        s.symbol: (s.base_id, s.quote_id) for s in Symbol.objects.all()
-    }
+    assets = {s.symbol: (s.base_id, s.quote_id) for s in Symbol.objects.all()}
     live = Order.objects.filter(status__in=LIVE_STATUSES).only(
         "symbol_id",
         "order_id",

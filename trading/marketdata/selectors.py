@@ -102,9 +102,11 @@ def depth_from_database(
     else:
         seq = Symbol.objects.get(symbol=symbol).book_seq
         totals: dict[tuple[str, Decimal], Decimal] = defaultdict(Decimal)
-        for side, price, orig, executed in Order.objects.filter(
-            symbol_id=symbol, status__in=OPEN_STATUSES
-        ).exclude(type__in=STOP_TYPES, working_time__isnull=True).values_list("side", "price", "orig_qty", "executed_qty"):
+        for side, price, orig, executed in (
+            Order.objects.filter(symbol_id=symbol, status__in=OPEN_STATUSES)
+            .exclude(type__in=STOP_TYPES, working_time__isnull=True)
+            .values_list("side", "price", "orig_qty", "executed_qty")
+        ):
             totals[(side, price)] += orig - executed
         levels = [(side, price, qty) for (side, price), qty in totals.items()]
     bids = sorted(

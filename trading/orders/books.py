@@ -223,3 +223,21 @@ def _list_state(kind: str, legs: list, spec: SymbolSpec) -> tuple:
 def pending_stops_filter() -> Q:
     """Open rows that wait in the trigger book rather than rest on the book."""
     return Q(type__in=STOP_TYPES, working_time__isnull=True)
+
+
+def book_order_put(book: engine.OrderBook, order: Order, spec: SymbolSpec) -> None:
+    """Make the book hold ``order`` as its row now says (an amendment). Its list,
+    if any, is refreshed from the database by ``book_lists_refresh``."""
+    r = tuple(getattr(order, name) for name in _BOOK_FIELDS)
+    plain, special = _split([r], spec)
+    for order_id, owner, side, price, remaining, is_open in plain:
+        if is_open and remaining > 0:
+            book.upsert(order_id, owner, side, price, remaining)
+        else:
+            book.remove(order_id)
+    _special_apply(book, special, spec)
+
+
+def book_lists_refresh(book: engine.OrderBook, symbol: str, list_ids, spec) -> None:
+    """Make the book know these lists as the database has them now."""
+    _lists_apply(book, symbol, set(list_ids), spec)

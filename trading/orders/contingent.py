@@ -149,7 +149,9 @@ def command_persist(
             lst.list_status_type = "ALL_DONE"
             lst.list_order_status = "ALL_DONE"
             lst.update_time = now
-            lst.save(update_fields=["list_status_type", "list_order_status", "update_time"])
+            lst.save(
+                update_fields=["list_status_type", "list_order_status", "update_time"]
+            )
 
     for order_id in dirty:
         orders[order_id].seq = seq
@@ -227,7 +229,9 @@ class _Settle:
                 change(seller, quote, quote_dec - seller_fee, ZERO, TRADE, ref),
             ]
             if buyer_fee:
-                self.changes.append(change(fee_account, base, buyer_fee, ZERO, FEE, ref))
+                self.changes.append(
+                    change(fee_account, base, buyer_fee, ZERO, FEE, ref)
+                )
             if seller_fee:
                 self.changes.append(
                     change(fee_account, quote, seller_fee, ZERO, FEE, ref)

@@ -16,7 +16,7 @@ from exchange.db import prepared_read
 from exchange.db_router import replica_reads
 from trading.marketdata.selectors import TRADE_FIELDS, rows_of
 from trading.marketdata.shapes import amount
-from trading.models import OPEN_STATUSES, Order, Trade
+from trading.models import OPEN_STATUSES, Order, OrderAmendment, OrderList, Trade
 from trading.orders import fastpath
 
 
@@ -183,3 +183,58 @@ def account_get(*, user_id: int, omit_zero: bool = False) -> dict:
             }
         )
     return {"balances": rows}
+
+
+def order_list_legs(order_lists) -> dict[int, list[Order]]:
+    """Every leg of each list, in leg order (by order_id)."""
+    ids = [order_list.pk for order_list in order_lists]
+    legs: dict[int, list[Order]] = {list_id: [] for list_id in ids}
+    if ids:
+        for order in Order.objects.filter(order_list_id__in=ids).order_by("order_id"):
+            legs[order.order_list_id].append(order)
+    return legs
+
+
+def order_lists_all(
+    *,
+    user_id: int,
+    from_id: int | None,
+    start_time: int | None,
+    end_time: int | None,
+    limit: int,
+) -> list[OrderList]:
+    """allOrderList: from an id up, or in a time window, else the newest."""
+    query = OrderList.objects.filter(user_id=user_id)
+    if from_id is not None:
+        return list(query.filter(pk__gte=from_id).order_by("pk")[:limit])
+    if start_time is not None or end_time is not None:
+        if start_time is not None:
+            query = query.filter(transaction_time__gte=start_time)
+        if end_time is not None:
+            query = query.filter(transaction_time__lte=end_time)
+        return list(query.order_by("transaction_time", "pk")[:limit])
+    return list(query.order_by("-pk")[:limit])[::-1]
+
+
+def order_lists_open(*, user_id: int) -> list[OrderList]:
+    return list(
+        OrderList.objects.filter(
+            user_id=user_id, list_status_type="EXEC_STARTED"
+        ).order_by("pk")
+    )
+
+
+def order_amendments(
+    *,
+    user_id: int,
+    symbol: str,
+    order_id: int,
+    from_execution_id: int | None,
+    limit: int,
+) -> list[OrderAmendment]:
+    query = OrderAmendment.objects.filter(
+        user_id=user_id, symbol_id=symbol, order_id=order_id
+    )
+    if from_execution_id is not None:
+        query = query.filter(pk__gte=from_execution_id)
+    return list(query.order_by("pk")[:limit])

@@ -36,7 +36,7 @@ from trading.orders.books import (
     book_last_price_ensure,
     book_sync,
 )
-from trading.orders.contingent import command_persist
+from trading.orders.contingent import Outcome, command_persist
 from trading.orders.holds import order_hold
 from trading.orders.locks import lock_for_cancel, lock_for_order, locked_transaction
 from trading.orders.persist import cancel_write, now_ms, placement_persist
@@ -80,12 +80,12 @@ def order_validate(*, request: OrderRequest) -> SymbolSpec:
     if row.status != Symbol.Status.TRADING:
         raise errors.market_closed()
     spec = symbol_spec(row)
-    _order_checks(request, spec)
+    order_checks(request, spec)
     stop_checks(request, spec)
     return spec
 
 
-def _order_checks(request: OrderRequest, spec: SymbolSpec) -> tuple[int, int, int]:
+def order_checks(request: OrderRequest, spec: SymbolSpec) -> tuple[int, int, int]:
     """Filters: price ticks, quantity lots, quote units (0 where not given)."""
     price = lots = quote = 0
     if request.type == "MARKET":
@@ -160,7 +160,7 @@ def _order_place(user_id: int, request: OrderRequest) -> Placement:
         if row.status != Symbol.Status.TRADING:
             raise errors.market_closed()
         spec = symbol_spec_cached(row)
-        price, lots, quote = _order_checks(request, spec)
+        price, lots, quote = order_checks(request, spec)
         stop, delta = stop_checks(request, spec)
         if (row.open_count or 0) >= spec.max_num_orders:
             raise filter_failure("MAX_NUM_ORDERS")
@@ -401,7 +401,8 @@ def order_cancel(
             )
         if order.order_list_id != -1:
             # One leg cancelled cancels its whole list, as on Binance.
-            return orders_cancel_contingent(row, spec, slot, [order])[order.order_id]
+            outcome = orders_cancel_contingent(row, spec, slot, [order])
+            return outcome.orders[order.order_id]
         _cancel_orders(row, spec, slot, [order])
         return order
 
@@ -418,8 +419,8 @@ def order_cancel_all(*, user_id: int, symbol: str) -> list[Order]:
             ).order_by("order_id")
         )
         if any(order.order_list_id != -1 for order in orders):
-            cancelled = orders_cancel_contingent(row, spec, slot, orders)
-            return [cancelled[order.order_id] for order in orders]
+            outcome = orders_cancel_contingent(row, spec, slot, orders)
+            return [outcome.orders[order.order_id] for order in orders]
         if orders:
             _cancel_orders(row, spec, slot, orders)
         return orders
@@ -427,7 +428,7 @@ def order_cancel_all(*, user_id: int, symbol: str) -> list[Order]:
 
 def orders_cancel_contingent(
     row, spec: SymbolSpec, slot: BookSlot, orders: list[Order]
-) -> dict[int, Order]:
+) -> Outcome:
     """Cancel ``orders``, each list leg with its whole list, in one write through
     the contingent writer; every order touched, as it ended. Caller holds both
     locks in ``atomic()``."""
@@ -444,7 +445,9 @@ def orders_cancel_contingent(
                 events += book.cancel_list(list_id)
         else:
             lots = book.cancel(order.order_id)
-            events.append(engine.OrderUpdate(order.order_id, engine.CANCELED, lots or 0))
+            events.append(
+                engine.OrderUpdate(order.order_id, engine.CANCELED, lots or 0)
+            )
     outcome = command_persist(
         row=row,
         spec=spec,
@@ -454,7 +457,7 @@ def orders_cancel_contingent(
         events=tuple(events),
         now=now_ms(),
     )
-    return outcome.orders
+    return outcome
 
 
 def _cancel_orders(row: Symbol, spec: SymbolSpec, slot: BookSlot, orders: list[Order]):

@@ -428,28 +428,8 @@ def test_a_limit_maker_that_would_take_is_2010(alice, trader):
     "extra, msg",
     [
         (
-            {"type": "STOP_LOSS", "stopPrice": "1"},
-            "Stop loss orders are not supported for this symbol.",
-        ),
-        (
-            {"type": "STOP_LOSS_LIMIT"},
-            "Stop loss limit orders are not supported for this symbol.",
-        ),
-        (
-            {"type": "TAKE_PROFIT"},
-            "Take profit orders are not supported for this symbol.",
-        ),
-        (
-            {"type": "TAKE_PROFIT_LIMIT"},
-            "Take profit limit orders are not supported for this symbol.",
-        ),
-        (
             {"icebergQty": "0.001"},
             "Iceberg orders are not supported for this symbol.",
-        ),
-        (
-            {"trailingDelta": "100"},
-            "Trailing stop orders are not supported for this symbol.",
         ),
     ],
 )

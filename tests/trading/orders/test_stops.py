@@ -138,7 +138,9 @@ def test_trailing_stop_tracks_the_high_then_fires_on_the_fall(market):
 def test_stop_with_price_and_delta_starts_tracking_only_at_its_stop_price(market):
     market("60000")
     owner = funded_user(BTC="1")
-    placed = order(owner, "SELL", "TAKE_PROFIT_LIMIT", "0.1", "60000", "GTC", "62000", 100)
+    placed = order(
+        owner, "SELL", "TAKE_PROFIT_LIMIT", "0.1", "60000", "GTC", "62000", 100
+    )
     market("61500")
     assert row(placed).trail_extreme is None  # not armed yet
     market("62000")

@@ -14,24 +14,34 @@ from trading.orders.holds import holds_of
 from trading.symbols.selectors import symbol_spec
 
 
+FIELDS = (
+    "symbol_id",
+    "order_id",
+    "user_id",
+    "side",
+    "price",
+    "orig_qty",
+    "executed_qty",
+    "status",
+    "order_list_id",
+)
+
+
 def locked_check() -> list[str]:
     """Every user's locked balance equals what their live orders hold: resting
     orders, pending stops and order-list legs (an OCO pair holds once, see
     ``trading.orders.holds``)."""
     assets = {s.symbol: (s.base_id, s.quote_id) for s in Symbol.objects.all()}
-    live = Order.objects.filter(status__in=LIVE_STATUSES).only(
-        "symbol_id",
-        "order_id",
-        "user_id",
-        "side",
-        "price",
-        "orig_qty",
-        "executed_qty",
-        "status",
-        "order_list_id",
-    )
+    live = Order.objects.filter(status__in=LIVE_STATUSES).only(*FIELDS)
     orders = list(live)
     list_ids = {o.order_list_id for o in orders if o.order_list_id != -1}
+    # Every leg of a live list (closed ones hold nothing, but say which is the
+    # working order of an OTOCO).
+    orders += list(
+        Order.objects.filter(order_list_id__in=list_ids)
+        .exclude(status__in=LIVE_STATUSES)
+        .only(*FIELDS)
+    )
     kinds = dict(OrderList.objects.filter(id__in=list_ids).values_list("id", "kind"))
     reserved: dict[tuple[int, str], Decimal] = defaultdict(
         Decimal, holds_of(orders, assets, kinds)

@@ -194,3 +194,9 @@ def order_list_unknown() -> ExchangeError:
     return ExchangeError(
         NO_SUCH_ORDER, "Order list does not exist.", reason="unknown_list"
     )
+
+
+def order_list_cancel_unknown() -> ExchangeError:
+    return ExchangeError(
+        CANCEL_REJECTED, "Unknown order list sent.", reason="unknown_list"
+    )

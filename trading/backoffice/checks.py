@@ -13,7 +13,6 @@ from trading.orders.books import book_rows_open
 from trading.orders.holds import holds_of
 from trading.symbols.selectors import symbol_spec
 
-
 FIELDS = (
     "symbol_id",
     "order_id",

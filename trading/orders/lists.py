@@ -190,14 +190,14 @@ def order_list_cancel(
             list_client_order_id=list_client_order_id,
         )
         if order_list is None or order_list.list_status_type != "EXEC_STARTED":
-            raise errors.order_list_unknown()
+            raise errors.order_list_cancel_unknown()
         legs = list(
             Order.objects.filter(
                 symbol_id=symbol, order_list_id=order_list.pk, status__in=LIVE_STATUSES
             ).order_by("order_id")
         )
         if not legs:
-            raise errors.order_list_unknown()
+            raise errors.order_list_cancel_unknown()
         outcome = orders_cancel_contingent(row, spec, slot, legs[:1])
         ordered = sorted(
             (o for o in outcome.orders.values() if o.order_list_id == order_list.pk),

@@ -158,6 +158,9 @@ class Signed:
     def delete(self, path, query=None, body=None, **kw) -> Response:
         return self.call("DELETE", path, query, body, **kw)
 
+    def put(self, path, query=None, body=None, **kw) -> Response:
+        return self.call("PUT", path, query, body, **kw)
+
 
 def public(path: str, query=None, method: str = "GET") -> Response:
     return Signed("", "").call(method, path, query, signed=False)

@@ -211,12 +211,17 @@ def _list_state(kind: str, legs: list, spec: SymbolSpec) -> tuple:
     from its legs' rows, in order_id order, as ``OrderBook.upsert_list`` takes."""
     live = [r[0] for r in legs if r[6] in LIVE_STATUSES]
     pending = [_command(r, spec) for r in legs if r[6] == "PENDING_NEW"]
+    # An OCO pair cancels itself the moment one leg starts working or ends, so
+    # it is unresolved exactly while both its legs are live.
     if kind == "OCO":
-        return kind, None, [r[0] for r in legs], pending, live
+        group = [r[0] for r in legs] if len(live) == len(legs) else None
+        return kind, None, group, pending, live
     working = legs[0]
     group = None
     if kind == "OTOCO" and working[6] == "FILLED":
-        group = [r[0] for r in legs[1:]]
+        pair = [r[0] for r in legs[1:]]
+        if all(order_id in live for order_id in pair):
+            group = pair
     return kind, working[0], group, pending, live
 
 

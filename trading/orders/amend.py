@@ -10,6 +10,7 @@ amendment row, whose id is Binance's ``executionId``.
 from __future__ import annotations
 
 from decimal import Decimal
+from typing import Any
 
 from django.db import transaction
 
@@ -76,8 +77,8 @@ def order_amend_keep_priority(
             raise errors.amend_rejected("Duplicate order sent.", "duplicate")
 
         order_list = None
-        legs = [order]
-        targets = [order]
+        legs: list[Any] = [order]
+        targets: list[Any] = [order]
         kinds: dict[int, str] = {}
         if in_list:
             order_list = OrderList.objects.get(pk=order.order_list_id)

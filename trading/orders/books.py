@@ -62,18 +62,17 @@ def book_sync(slot: BookSlot, row, spec: SymbolSpec) -> engine.OrderBook:
     if not slot.stale and slot.seq == row.book_seq:
         return _built(slot)
     if slot.stale:
-        rows = list(_open_rows(row.symbol))
-        plain, special = _split(rows, spec)
+        plain, special = _split(list(_open_rows(row.symbol)), spec)
         applied = slot.rebuild(plain, row.book_seq)
         book = _built(slot)
         _special_apply(book, special, spec)
         _lists_apply(book, row.symbol, None, spec)
     else:
-        rows = getattr(row, "changes", None)
-        if rows is None:
+        changes = getattr(row, "changes", None)
+        if changes is None:
             query = Order.objects.filter(symbol_id=row.symbol, seq__gt=slot.seq)
-            rows = query.values_list(*_BOOK_FIELDS)
-        rows = list(rows)
+            changes = query.values_list(*_BOOK_FIELDS)
+        rows = list(changes)
         plain, special = _split(rows, spec)
         applied = slot.apply(plain, row.book_seq)
         book = _built(slot)

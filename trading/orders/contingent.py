@@ -16,6 +16,7 @@ from __future__ import annotations
 from collections import defaultdict
 from dataclasses import dataclass, field
 from decimal import Decimal
+from typing import Any
 
 from accounts import services as funds
 from accounts.models import LedgerEntry
@@ -62,7 +63,8 @@ def command_persist(
     the engine was given)."""
     symbol = spec.symbol
     seq = row.book_seq + 1
-    orders: dict[int, Order] = {o.order_id: o for o in new_orders}
+    # Any: the rows' amount fields are assigned Decimals (no Django stubs).
+    orders: dict[int, Any] = {o.order_id: o for o in new_orders}
     triggered = [e for e in events if isinstance(e, engine.Triggered)]
     updates = [e for e in events if isinstance(e, engine.OrderUpdate)]
     tracking = [e for e in events if isinstance(e, engine.Tracking)]
@@ -197,7 +199,7 @@ class _Settle:
     fills: dict[int, list[Fill]] = field(default_factory=lambda: defaultdict(list))
     by_taker: list[tuple[list[Trade], bool]] = field(default_factory=list)
 
-    def taker_fills(self, taker: Order, result, orders: dict, dirty: set) -> None:
+    def taker_fills(self, taker: Any, result, orders: dict, dirty: set) -> None:
         if not result.fills:
             return
         spec = self.spec

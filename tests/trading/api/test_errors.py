@@ -637,11 +637,8 @@ def test_signed_endpoints_without_credentials_are_401(alice):
 def test_unknown_paths_are_404_in_binance_shape(symbols):
     for path in (
         "nope",
-        "order/oco",
-        "orderList/oco",
-        "orderList/otoco",
+        "orderList/opo",
         "sor/order",
-        "order/amend/keepPriority",
         "userDataStream",
         "ticker/tradingDay",
         "myPreventedMatches",

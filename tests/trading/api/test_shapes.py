@@ -128,6 +128,10 @@ FILTERS = {
         "maxNotional:decimal applyMaxToMarket:bool avgPriceMins:int"
     ),
     "MAX_NUM_ORDERS": fields("filterType:str maxNumOrders:int"),
+    "TRAILING_DELTA": fields(
+        "filterType:str minTrailingAboveDelta:int maxTrailingAboveDelta:int "
+        "minTrailingBelowDelta:int maxTrailingBelowDelta:int"
+    ),
 }
 
 

@@ -9,7 +9,7 @@ import accounts.fields
 
 class Migration(migrations.Migration):
     dependencies = [
-        ("trading", "0003_permissions"),
+        ("trading", "0004_operators_group"),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 

@@ -7,14 +7,15 @@ and the hot paths test it once per command.
 
 One command settles completely before it returns, in this defined order:
 
-1. the command's own execution (the taker);
-2. for each of its fills in execution order: the maker's order-list consequences
+1. the command's own execution (the taker), which is atomic: everything below
+   sees it whole;
+2. its order-list consequences: for each fill in execution order, the maker's
    (an OCO leg that trades expires its other leg; an OTO working order that is
-   filled activates its pending legs), then the trade price, fed to the trigger
-   book, whose fired stops (in order_id order) expire their OCO other leg and
-   join the queue of orders to execute;
-3. the list consequences of the makers self-trade prevention expired, then of
-   the taker's own fate (an OTO working order filled or ended unfilled);
+   filled activates its pending legs), then those of the makers self-trade
+   prevention expired, then of the taker's own fate;
+3. its trade prices in execution order, fed to the trigger book, whose fired
+   stops (in order_id order) expire their OCO other leg and join the queue of
+   orders to execute;
 4. the next order in the queue (first in, first out) executes as a taker under
    a fresh priority (the command's id + 1, + 2, ...) and goes through 2-4.
 
@@ -450,15 +451,28 @@ class ContingentBook:
         return result
 
     def _absorb(self, result: PlaceResult, events, queue, moved) -> None:
-        """Steps 2 and 3 of the module doc for one executed taker."""
+        """Steps 2 to 4 of the module doc for one executed taker."""
         list_of = self._list_of
+        if list_of:
+            for maker_id, _, _, _, after in result.fills:
+                if maker_id in list_of:
+                    self._leg_traded(maker_id, after == 0, events, queue)
+            for maker_id, _, _ in result.expired_makers:
+                if maker_id in list_of:
+                    self._leg_ended(maker_id, events, queue)
+            taker = result.order_id
+            if taker in list_of:
+                if result.status == FILLED:
+                    self._leg_traded(taker, True, events, queue)
+                elif result.remaining:
+                    if result.executed_qty:
+                        self._leg_traded(taker, False, events, queue)
+                else:
+                    self._leg_ended(taker, events, queue)
         stops = self._stops
         pending = stops.by_id
         previous = None
-        for maker_id, _, price, _, after in result.fills:
-            if maker_id in list_of:
-                self._leg_traded(maker_id, after == 0, events, queue)
-                previous = None  # the trigger book may have changed: look again
+        for _, _, price, _, _ in result.fills:
             if price != previous and pending:
                 previous = price
                 fired = stops.trade(price, moved)
@@ -471,19 +485,6 @@ class ContingentBook:
                         if record[ID] in queued:
                             self._fire(record, events, queue)
             self._last = price
-        for maker_id, _, _ in result.expired_makers:
-            if maker_id in list_of:
-                self._leg_ended(maker_id, events, queue)
-        taker = result.order_id
-        if taker in list_of:
-            status = result.status
-            if status == FILLED:
-                self._leg_traded(taker, True, events, queue)
-            elif result.remaining:
-                if result.executed_qty:
-                    self._leg_traded(taker, False, events, queue)
-            else:
-                self._leg_ended(taker, events, queue)
 
     def _fire(self, record: list, events, queue) -> None:
         """A stop fired: its OCO other leg expires, and it joins the queue."""

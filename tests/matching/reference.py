@@ -343,11 +343,11 @@ class ReferenceBook:
         )
 
     def _absorb(self, result: PlaceResult, events: list, queue: list) -> None:
-        for maker_id, _, price, _, after in result.fills:
+        # The execution is whole before anything reacts to it: list legs first,
+        # then every trade price.
+        for maker_id, _, _, _, after in result.fills:
             if self._list_of(maker_id) is not None:
                 self._traded(maker_id, after == 0, events, queue)
-            self._trade_at(price, events, queue)
-            self.last = price
         for maker_id, _, _ in result.expired_makers:
             if self._list_of(maker_id) is not None:
                 self._ended(maker_id, events)
@@ -360,6 +360,9 @@ class ReferenceBook:
                     self._traded(taker, False, events, queue)
             else:
                 self._ended(taker, events)
+        for _, _, price, _, _ in result.fills:
+            self._trade_at(price, events, queue)
+            self.last = price
 
     def _trade_at(self, price: int, events: list, queue: list) -> None:
         fired = []

@@ -405,3 +405,20 @@ def test_a_registry_slot_rebuilds_stops_lists_and_priorities_from_rows():
     )
     slot.book.check_invariants()
     assert slot.book.snapshot() == book.snapshot()
+
+
+def test_an_oco_leg_filled_in_the_execution_that_meets_the_stop_expires_it():
+    """One taker meets the stop's price and fills the limit leg: the execution
+    is whole before the trigger book sees its prices, so the stop expires."""
+    book = OrderBook()
+    Tape(book).trade(100)
+    legs = [
+        NewOrder(1, TRADER, SELL, LIMIT_MAKER, price=105, qty=4),
+        stop(2, SELL, STOP_LOSS, 98, qty=4),
+    ]
+    book.place_list(OCO, 1, legs)
+    book.place(3, 8, SELL, LIMIT_MAKER, price=95, qty=1)
+    result = book.place(4, 9, BUY, LIMIT, GTC, 105, 5)  # trades 95, then 105
+    assert [f[0] for f in result.fills] == [3, 1]
+    assert result.events == (OrderUpdate(2, EXPIRED, 4),)
+    assert book.lists() == [] and book.pending() == []

@@ -159,7 +159,7 @@ def replay(book: OrderBook, stream: Sequence[Command]) -> None:
         if cmd.__class__ is int:
             cancel(cmd)
         else:
-            place(*cmd)
+            place(*cmd)  # type: ignore[misc]  # not an int: a tuple
 
 
 def _latencies(
@@ -169,7 +169,7 @@ def _latencies(
     place = book.place
     cancel = book.cancel
     clock = time.perf_counter_ns
-    samples = []
+    samples: list[int] = []
     record = samples.append
     fills = 0
     triggered = 0
@@ -180,7 +180,7 @@ def _latencies(
             record(clock() - start)
         else:
             start = clock()
-            result = place(*cmd)
+            result = place(*cmd)  # type: ignore[misc]  # not an int: a tuple
             record(clock() - start)
             fills += len(result.fills)
             for event in result.events:

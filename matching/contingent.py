@@ -25,6 +25,7 @@ Trailing stops that moved are reported last, once each, with their final state.
 from __future__ import annotations
 
 from collections import deque
+from typing import TYPE_CHECKING
 
 from matching.contract import (
     ALL_ORDER_TYPES,
@@ -78,6 +79,10 @@ from matching.triggers import (
     stop_met,
 )
 
+if TYPE_CHECKING:
+    from matching.engine import OrderTuple, _Side
+    from matching.triggers import TriggerBook
+
 # An order list: [kind, working_id, oco_group, pending_legs, members]. ``oco_group``
 # is the ids of legs that still cancel each other (None once resolved, or before
 # an OTOCO's pending pair is activated); ``pending_legs`` the PENDING_NEW legs as
@@ -130,7 +135,44 @@ def _reference_price(cmd: NewOrder) -> int:
 class ContingentBook:
     """Stop orders, order lists and priorities; mixed into ``OrderBook``."""
 
-    __slots__ = ()
+    if not TYPE_CHECKING:
+        __slots__ = ()
+    else:
+        # What the mixin uses of OrderBook, declared for the type checker only
+        # (OrderBook's own __slots__ and __init__ define them).
+        _bids: _Side
+        _asks: _Side
+        _index: dict[int, tuple[int, int, int]]
+        _last: int | None
+        _watch: bool
+        _stops: TriggerBook
+        _alias: dict[int, int]
+        _prio: dict[int, int]
+        _lists: dict[int, list]
+        _list_of: dict[int, int]
+        _queued: dict[int, int]
+        _moved: dict[int, int]
+
+        def get(self, order_id: int) -> OrderTuple | None: ...
+
+        def __contains__(self, order_id: int) -> bool: ...  # type: ignore[empty-body]
+
+        def _unrest(self, order_id: int) -> int | None: ...
+
+        def _place_checked(  # type: ignore[empty-body]
+            self,
+            order_id: int,
+            owner: int,
+            side: str,
+            order_type: str,
+            tif: str,
+            price: int,
+            qty: int,
+            quote_qty: int,
+            stp: str,
+            stop_price: int = 0,
+            trailing_delta: int = 0,
+        ) -> PlaceResult: ...
 
     # ------------------------------------------------------------- validation
 
@@ -429,14 +471,14 @@ class ContingentBook:
                     maker_id = real
                 out.append((maker_id, owner, price, lots, after))
             fills = out
-            out = []
+            released = []
             for maker_id, owner, lots in expired:
                 real = alias.pop(maker_id, None)
                 if real is not None:
                     del prio[real]
                     maker_id = real
-                out.append((maker_id, owner, lots))
-            expired = out
+                released.append((maker_id, owner, lots))
+            expired = released
         if result.order_id != order_id or fills is not result.fills:
             return PlaceResult(
                 order_id,
@@ -567,7 +609,7 @@ class ContingentBook:
                 record[ARMED] = False
                 record[EXTREME] = last
             self._stops.add(record)
-            if record[EXTREME] is not None:
+            if record[EXTREME] is not None and last is not None:
                 self._moved[leg.order_id] = last
             events.append(OrderUpdate(leg.order_id, NEW, leg.qty))
             if met and not record[DELTA]:
@@ -685,8 +727,8 @@ class ContingentBook:
             assert book_id in self._index, f"alias of {order_id} not resting"
             assert book_id != order_id, "an alias to itself"
             assert order_id not in self._index, f"{order_id} rests twice"
-        for order_id in self._stops.records():
-            assert self.get(order_id[ID]) is None, "a stop both pending and resting"
+        for record in self._stops.records():
+            assert self.get(record[ID]) is None, "a stop both pending and resting"
         seen = set()
         for list_id, lst in self._lists.items():
             members = lst[MEMBERS]

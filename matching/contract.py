@@ -8,6 +8,7 @@ BIPS (1 = 0.01%), as Binance takes it.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import NamedTuple
 
@@ -223,4 +224,4 @@ class PlaceResultBuilder:
 
 # make_result(order_id, status, executed_qty, executed_quote, remaining, fills,
 #             expired_makers, reject_reason, events=()) -> PlaceResult
-make_result = PlaceResultBuilder
+make_result: Callable[..., PlaceResult] = PlaceResultBuilder  # type: ignore[assignment]

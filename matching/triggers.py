@@ -318,7 +318,7 @@ class TriggerBook:
         tracked = {r[ID] for r in unset}
         for extremes, levels in ((self._low, self._rise), (self._high, self._fall)):
             live = [e for e in extremes if orders.get(e[1]) is e[2]]
-            live = [e for e in live if e[2][EXTREME] == e[3] and not e[2][ARMED]]
+            live = [e for e in live if e[2][EXTREME] == e[3] and not e[2][ARMED]]  # type: ignore[misc]
             live_levels = [e for e in levels if orders.get(e[1]) is e[2]]
             live_levels = [
                 e for e in live_levels if e[2][EXTREME] == e[3] and not e[2][ARMED]

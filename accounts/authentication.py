@@ -15,7 +15,7 @@ from rest_framework_simplejwt.exceptions import TokenError
 
 from accounts import crypto
 from accounts.models import User
-from accounts.selectors import apikey_lookup
+from accounts.selectors import ApiKeyRecord, apikey_lookup
 from accounts.signing import signature_valid, split_signature
 from exchange import errors
 from exchange.errors import ExchangeError
@@ -76,13 +76,7 @@ class SignedRequestAuthentication(BaseAuthentication):
         key = request.META.get("HTTP_X_MBX_APIKEY")
         if key is None:
             return None
-        if not _KEY_FORMAT.fullmatch(key):
-            raise ExchangeError(errors.BAD_API_KEY_FMT, "API-key format invalid.", 401)
-        record = apikey_lookup(key=key)
-        if record is None or not record.active:
-            raise rejected_key()
-        if not crypto.ip_allowed(client_ip(request), record.ip_allowlist):
-            raise rejected_key()
+        record = apikey_record_check(key=key, ip=client_ip(request))
 
         django_request = request._request
         body = ""
@@ -93,7 +87,6 @@ class SignedRequestAuthentication(BaseAuthentication):
             django_request.META.get("QUERY_STRING", ""), body
         )
         pairs_check(query, body)
-        payload = query + body
         timestamp_check(query, body)
         if not signatures:
             raise errors.mandatory_missing("signature")
@@ -101,18 +94,44 @@ class SignedRequestAuthentication(BaseAuthentication):
             raise ExchangeError(
                 errors.TOO_MANY_PARAMETERS, "Duplicate values for a parameter detected."
             )
-        secret = crypto.decrypt(record.secret_encrypted)
-        if secret is None or not signature_valid(secret, payload, signatures[0]):
-            raise ExchangeError(
-                errors.INVALID_SIGNATURE, "Signature for this request is not valid."
-            )
-        user = User(id=record.user_id, username=record.username, is_active=True)
-        user._state.adding = False
-        user._state.db = "default"
-        return user, ApiKeyAuth(record.id, record.can_read, record.can_trade)
+        signature_check(record, [query + body], signatures[0])
+        return signed_identity(record)
 
     def authenticate_header(self, request):
         return "X-MBX-APIKEY"
+
+
+def apikey_record_check(*, key: str, ip: str) -> ApiKeyRecord:
+    """The active key ``key`` used from ``ip``, or Binance's refusal."""
+    if not _KEY_FORMAT.fullmatch(key):
+        raise ExchangeError(errors.BAD_API_KEY_FMT, "API-key format invalid.", 401)
+    record = apikey_lookup(key=key)
+    if record is None or not record.active:
+        raise rejected_key()
+    if not crypto.ip_allowed(ip, record.ip_allowlist):
+        raise rejected_key()
+    return record
+
+
+def signature_check(record: ApiKeyRecord, payloads: list[str], signature: str) -> None:
+    """Refuse unless ``signature`` is the key's HMAC of one of ``payloads`` (the
+    forms a client may have signed: the REST request has one, the WebSocket API
+    raw and percent-encoded)."""
+    secret = crypto.decrypt(record.secret_encrypted)
+    if secret is None or not any(
+        signature_valid(secret, payload, signature) for payload in payloads
+    ):
+        raise ExchangeError(
+            errors.INVALID_SIGNATURE, "Signature for this request is not valid."
+        )
+
+
+def signed_identity(record: ApiKeyRecord) -> tuple[User, ApiKeyAuth]:
+    """(user, auth) of a request signed with the key: the user without a query."""
+    user = User(id=record.user_id, username=record.username, is_active=True)
+    user._state.adding = False
+    user._state.db = "default"
+    return user, ApiKeyAuth(record.id, record.can_read, record.can_trade)
 
 
 def pairs_check(query: str, body: str) -> None:

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import secrets
 import string
+import time
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from decimal import ROUND_DOWN, Decimal
@@ -30,7 +31,7 @@ from accounts.securitylog import Kind, security_event_record
 from accounts.throttling import login_throttle_check, login_throttle_reset
 from accounts.tokens import TokenPair, refresh_tokens_revoke_all, token_pair_issue
 from accounts.twofactor import twofactor_check
-from exchange import errors
+from exchange import bus, errors
 from exchange.errors import ExchangeError
 from exchange.retry import retry_on_conflict
 
@@ -261,6 +262,7 @@ def balance_deposit(
             )
         ]
     )
+    _balance_update_publish(user_id, asset, amount)
 
 
 @retry_on_conflict("balance_withdraw")
@@ -276,6 +278,34 @@ def balance_withdraw(
             )
         ]
     )
+    _balance_update_publish(user_id, asset, -amount)
+
+
+def _balance_update_publish(user_id: int, asset: str, delta: Decimal) -> None:
+    """Tell the live side (``balanceUpdate``) once the change commits."""
+    when = int(time.time() * 1000)
+
+    def build() -> dict:
+        return {
+            "k": "balance",
+            "users": [user_id],
+            "a": asset,
+            "d": f"{delta:.8f}",
+            "T": when,
+            "E": int(time.time() * 1000),
+        }
+
+    transaction.on_commit(lambda: bus.publish(bus.USER, build))
+
+
+def _access_ended_publish(user_id: int, key_ids: list[int] | None) -> None:
+    """Tell the live side that these keys (all the user's, with None) no longer
+    authorise anything, once that commits: it ends their event streams."""
+
+    def build() -> dict:
+        return {"k": "revoked", "users": [user_id], "keys": key_ids}
+
+    transaction.on_commit(lambda: bus.publish(bus.USER, build))
 
 
 @retry_on_conflict("balance_hold")
@@ -516,6 +546,7 @@ def apikey_revoke(*, user_id: int, key_id: int, ip: str | None = None) -> ApiKey
         ip=ip,
         detail=f"{key.label or 'key'} {key.key[:8]}...",
     )
+    _access_ended_publish(user_id, [key.id])
     return key
 
 
@@ -556,4 +587,5 @@ def apikeys_revoke_all(*, user_id: int, log: bool = True) -> int:
         security_event_record(
             user_id=user_id, kind=Kind.API_KEY_REVOKED, detail=f"all {len(keys)}"
         )
+    _access_ended_publish(user_id, None)
     return len(keys)

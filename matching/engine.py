@@ -689,6 +689,14 @@ class OrderBook(ContingentBook):
             return [], []
         return self._bids.top(n), self._asks.top(n)
 
+    def level_total(self, side: str, price: int) -> int:
+        """Total lots resting at ``price`` (ticks) on ``side``; 0 for no level."""
+        if side == BUY:
+            level = self._bids.levels.get(-price)
+        else:
+            level = self._asks.levels.get(price)
+        return level[0] if level is not None else 0
+
     def level_count(self) -> tuple[int, int]:
         """Number of live price levels on the bid and the ask side."""
         return len(self._bids.levels), len(self._asks.levels)

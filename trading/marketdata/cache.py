@@ -193,10 +193,13 @@ def trades_recent(symbol: str, limit: int) -> list[dict] | None:
     return found
 
 
-def publish_on_commit(*, symbol: str, seq: int, book, spec: SymbolSpec, trades) -> None:
+def publish_on_commit(
+    *, symbol: str, seq: int, book, spec: SymbolSpec, trades
+) -> tuple[list, list]:
     """Capture the book's top levels and the new trades now (the caller holds the
     pair lock) and write them once the transaction commits. The callbacks run
-    before the pair lock is released, so trades reach the list in order."""
+    before the pair lock is released, so trades reach the list in order. Returns
+    the top levels captured (bids, asks in ticks and lots)."""
     bids, asks = book.depth(DEPTH_LEVELS)
     snapshot = {"bids": bids, "asks": asks}
     public = [trade_public(t) for t in trades]
@@ -215,3 +218,4 @@ def publish_on_commit(*, symbol: str, seq: int, book, spec: SymbolSpec, trades) 
             _unpublished.add(symbol)
 
     transaction.on_commit(publish)
+    return bids, asks

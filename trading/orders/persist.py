@@ -21,6 +21,7 @@ from accounts import services as funds
 from accounts.models import LedgerEntry
 from matching import engine
 from trading.marketdata import cache as market_cache
+from trading.marketdata import events as market_events
 from trading.marketdata.klines import candle_from_trades, klines_record
 from trading.models import Order, Symbol, Trade
 from trading.orders.fastpath import OrderPipeline
@@ -56,6 +57,8 @@ class Settlement:
     maker_updates: dict[int, list] = field(default_factory=dict)
     expired_ids: list[int] = field(default_factory=list)
     last_trade_id: int = 0
+    # expired maker order id -> its price (the levels they left)
+    expired_prices: dict[int, Decimal] = field(default_factory=dict)
 
     @property
     def buying(self) -> bool:
@@ -88,15 +91,51 @@ def placement_persist(
         _fill_settle(s, *fill)
     _makers_expired_release(s)
     order = _taker_order(s)
-    market_cache.publish_on_commit(
+    top = market_cache.publish_on_commit(
         symbol=s.symbol, seq=s.seq, book=slot.book, spec=spec, trades=s.trades
     )
+    _placement_publish(s, slot.book, top)
     # The writes come last: on PostgreSQL their pipeline carries the COMMIT.
     if connection.vendor == "postgresql":
         _placement_write_pipeline(s, order)
     else:
         _placement_write_orm(s, order)
     return Placement(order=order, fills=s.fills)
+
+
+def _placement_publish(s: Settlement, book, top) -> None:
+    """The live side's view of a placement: the levels it may have changed (the
+    makers' levels, and the taker's own if it could rest) and every order event."""
+    request, command, result = s.request, s.command, s.result
+    maker_side = "SELL" if s.buying else "BUY"
+    touched = [(maker_side, fill[2]) for fill in result.fills]
+    touched += [
+        (maker_side, int(s.expired_prices[maker_id] / s.spec.tick_size))
+        for maker_id, _, _ in result.expired_makers
+    ]
+    if command.price:
+        touched.append((request.side, command.price))
+    order_id = command.order_id
+    items = [(s.user_id, order_id, "NEW", -1)]
+    for trade, fill in zip(s.trades, result.fills, strict=True):
+        items.append((fill[1], fill[0], "TRADE", trade.trade_id))
+        items.append((s.user_id, order_id, "TRADE", trade.trade_id))
+    for maker_id, maker_owner, _ in result.expired_makers:
+        items.append((maker_owner, maker_id, "TRADE_PREVENTION", -1))
+    if result.status == engine.EXPIRED_IN_MATCH:
+        items.append((s.user_id, order_id, "TRADE_PREVENTION", -1))
+    elif result.status == engine.EXPIRED:
+        items.append((s.user_id, order_id, "EXPIRED", -1))
+    market_events.commit_publish(
+        symbol=s.symbol,
+        seq=s.seq,
+        book=book,
+        spec=s.spec,
+        touched=touched,
+        top=top,
+        trades=s.trades,
+        items=items,
+    )
 
 
 def _taker_hold(s: Settlement) -> None:
@@ -183,9 +222,10 @@ def _makers_expired_release(s: Settlement) -> None:
     expired = s.result.expired_makers
     s.expired_ids = [maker_id for maker_id, _, _ in expired]
     prices = {}
-    if s.expired_ids and not s.buying:
-        # Expired BUY makers reserved quote at their own price; the engine has
-        # already dropped them, so the price comes from their rows.
+    if s.expired_ids:
+        # Expired BUY makers reserved quote at their own price, and the levels
+        # the makers left are in the depth update; the engine has already
+        # dropped them, so the price comes from their rows.
         prices = dict(
             Order.objects.filter(
                 symbol_id=s.symbol, order_id__in=s.expired_ids
@@ -201,6 +241,7 @@ def _makers_expired_release(s: Settlement) -> None:
             s.changes.append(
                 funds.release_change(maker_owner, asset, amount, reference)
             )
+    s.expired_prices = prices
 
 
 def _taker_order(s: Settlement) -> Order:

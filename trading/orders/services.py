@@ -29,6 +29,7 @@ from exchange.retry import retry_on_conflict
 from matching import engine
 from matching.registry import BookSlot
 from trading.marketdata import cache as market_cache
+from trading.marketdata import events as market_events
 from trading.models import LIVE_STATUSES, STOP_TYPES, Order, Symbol
 from trading.orders import fastpath
 from trading.orders.books import (
@@ -481,8 +482,18 @@ def _cancel_orders(row: Symbol, spec: SymbolSpec, slot: BookSlot, orders: list[O
         order.status = Order.Status.CANCELED
         order.update_time = now
         order.seq = seq
-    market_cache.publish_on_commit(
+    top = market_cache.publish_on_commit(
         symbol=row.symbol, seq=seq, book=book, spec=spec, trades=[]
+    )
+    market_events.commit_publish(
+        symbol=row.symbol,
+        seq=seq,
+        book=book,
+        spec=spec,
+        touched=[(o.side, int(o.price / spec.tick_size)) for o in orders],
+        top=top,
+        trades=[],
+        items=[(o.user_id, o.order_id, "CANCELED", -1) for o in orders],
     )
     cancel_write(
         symbol=row.symbol,

@@ -1,0 +1,156 @@
+"""The event bus from the order path to the live side (the WebSocket server).
+
+Producers call :func:`publish` with a channel and a *builder*: a callable that
+returns the message (a JSON-able dict) or None. ``publish`` only appends to a
+queue; one daemon thread per process calls the builders (so formatting happens
+off the pair lock) and delivers the messages, in the order they were published:
+
+* with ``REDIS_URL`` set, to Redis pub/sub, channel ``<prefix>:<channel>``;
+* on the embedded default, to the callbacks registered in this very process with
+  :func:`subscribe_local` (the WebSocket server, when it runs in the same process).
+
+Publishing never blocks and never raises: a full queue or a dead Redis drops the
+message (counted, logged once per outage). Consumers that need continuity
+(diff depth) see the gap in the sequence numbers and say so to their clients.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import os
+import queue
+import threading
+from collections.abc import Callable
+
+from django.conf import settings
+
+from exchange.redis import REDIS_DOWN, redis_client, redis_failed
+
+logger = logging.getLogger(__name__)
+
+MARKET = "market"
+USER = "user"
+CHANNELS = (MARKET, USER)
+QUEUE_SIZE = 100_000
+
+Builder = Callable[[], dict | None]
+Listener = Callable[[str, dict], None]
+
+_queue: queue.SimpleQueue = queue.SimpleQueue()
+_state: dict = {"pid": None, "thread": None, "dropped": 0}
+_start_guard = threading.Lock()
+_listeners: list[Listener] = []
+_listeners_guard = threading.Lock()
+
+
+def channel_name(channel: str) -> str:
+    """The Redis channel: the cache's key prefix keeps test runs and deployments
+    sharing one Redis apart."""
+    prefix = settings.CACHES["default"].get("KEY_PREFIX", "exchange") or "exchange"
+    return f"{prefix}:bus:{channel}"
+
+
+def publish(channel: str, build: Builder) -> None:
+    """Queue a message for delivery after the current code path; never blocks."""
+    if _state["pid"] != os.getpid():
+        _start()
+    if _queue.qsize() >= QUEUE_SIZE:
+        _state["dropped"] += 1
+        return
+    _queue.put((channel, build))
+
+
+def subscribe_local(listener: Listener) -> Callable[[], None]:
+    """Deliver every message of this process to ``listener(channel, message)``
+    (called on the bus thread: it must only hand the message over). Returns the
+    function that unsubscribes it."""
+    with _listeners_guard:
+        _listeners.append(listener)
+
+    def unsubscribe() -> None:
+        with _listeners_guard:
+            if listener in _listeners:
+                _listeners.remove(listener)
+
+    return unsubscribe
+
+
+def flush(timeout: float = 5.0) -> bool:
+    """Wait until everything queued so far is delivered (tests, shutdown)."""
+    if _state["pid"] != os.getpid():
+        return True
+    done = threading.Event()
+    _queue.put((None, done.set))
+    return done.wait(timeout)
+
+
+def _start() -> None:
+    with _start_guard:
+        if _state["pid"] == os.getpid():
+            return
+        # After a fork the parent's thread is gone and its queue is not ours.
+        global _queue
+        _queue = queue.SimpleQueue()
+        thread = threading.Thread(target=_run, name="event-bus", daemon=True)
+        _state.update(pid=os.getpid(), thread=thread)
+        thread.start()
+
+
+def _run() -> None:
+    while True:
+        batch = [_queue.get()]
+        while len(batch) < 500:
+            try:
+                batch.append(_queue.get_nowait())
+            except queue.Empty:
+                break
+        try:
+            _deliver(batch)
+        except Exception:  # noqa: BLE001 - the bus must outlive any bad message
+            logger.exception("event bus delivery failed")
+
+
+def _deliver(batch: list) -> None:
+    messages = []
+    for channel, build in batch:
+        if channel is None:
+            build()  # a flush marker
+            continue
+        try:
+            message = build()
+        except Exception:  # noqa: BLE001 - one bad builder must not stop the others
+            logger.exception("event builder failed")
+            continue
+        if message is not None:
+            messages.append((channel, message))
+    if not messages:
+        return
+    if settings.REDIS_URL:
+        _to_redis(messages)
+    else:
+        with _listeners_guard:
+            listeners = list(_listeners)
+        for listener in listeners:
+            for channel, message in messages:
+                listener(channel, message)
+
+
+def _to_redis(messages: list[tuple[str, dict]]) -> None:
+    client = redis_client()
+    if client is None:
+        _state["dropped"] += len(messages)
+        return
+    try:
+        pipe = client.pipeline(transaction=False)
+        for channel, message in messages:
+            pipe.publish(channel_name(channel), json.dumps(message))
+        pipe.execute()
+    except REDIS_DOWN:
+        redis_failed("event bus")
+        _state["dropped"] += len(messages)
+
+
+def dropped() -> int:
+    """Messages dropped by this process so far (full queue or Redis down)."""
+    return _state["dropped"]

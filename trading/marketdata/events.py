@@ -1,0 +1,96 @@
+"""What each order-path commit tells the live side: one market message per
+``book_seq`` of a symbol (the levels that changed, the top of the book, the new
+trades) and one user message naming the orders and users it touched.
+
+The caller holds the pair lock: :func:`commit_publish` reads the book now (after
+the match or cancel) and queues the rest for the bus thread, which formats the
+message after the commit. Nothing here touches the database or the network.
+"""
+
+from __future__ import annotations
+
+import time
+
+from django.db import transaction
+
+from exchange import bus
+from trading.marketdata.shapes import amount
+
+TOP_LEVELS = 20
+
+# One order state change: (user_id, order_id, execution type, trade_id or -1).
+OrderItem = tuple[int, int, str, int]
+
+
+def commit_publish(
+    *,
+    symbol: str,
+    seq: int,
+    book,
+    spec,
+    touched: list[tuple[str, int]],
+    top: tuple[list, list],
+    trades: list,
+    items: list[OrderItem],
+) -> None:
+    """Queue this commit's market and user messages, sent once it commits.
+
+    ``touched`` are the (side, price in ticks) levels the commit may have changed
+    (an unchanged one costs nothing but a redundant line); ``top`` is the book's
+    best levels (ticks, lots) as it is now."""
+    levels = {(side, price): book.level_total(side, price) for side, price in touched}
+    bids, asks = top[0][:TOP_LEVELS], top[1][:TOP_LEVELS]
+    trade_rows = [
+        (t.trade_id, t.price, t.qty, t.time, t.is_buyer_maker, t.buyer_id, t.seller_id)
+        for t in trades
+    ]
+    event_time = int(time.time() * 1000)
+
+    def market() -> dict:
+        tick, step = spec.tick_size, spec.step_size
+        changed_bids = sorted(
+            ((p, q) for (side, p), q in levels.items() if side == "BUY"), reverse=True
+        )
+        changed_asks = sorted(
+            (p, q) for (side, p), q in levels.items() if side != "BUY"
+        )
+        return {
+            "k": "commit",
+            "s": symbol,
+            "seq": seq,
+            "E": int(time.time() * 1000),
+            "b": [[amount(p * tick), amount(q * step)] for p, q in changed_bids],
+            "a": [[amount(p * tick), amount(q * step)] for p, q in changed_asks],
+            "tb": [[amount(p * tick), amount(q * step)] for p, q in bids],
+            "ta": [[amount(p * tick), amount(q * step)] for p, q in asks],
+            "t": [
+                {
+                    "t": trade_id,
+                    "p": amount(price),
+                    "q": amount(qty),
+                    "T": trade_time,
+                    "m": buyer_maker,
+                }
+                for trade_id, price, qty, trade_time, buyer_maker, _, _ in trade_rows
+            ],
+        }
+
+    def user() -> dict | None:
+        if not items:
+            return None
+        users = sorted({item[0] for item in items})
+        return {
+            "k": "orders",
+            "s": symbol,
+            "seq": seq,
+            "E": event_time,
+            "users": users,
+            "assets": [spec.base, spec.quote],
+            "items": [list(item) for item in items],
+        }
+
+    def on_commit() -> None:
+        bus.publish(bus.MARKET, market)
+        bus.publish(bus.USER, user)
+
+    transaction.on_commit(on_commit)

@@ -1,0 +1,65 @@
+"""A served stack for the end-to-end stream tests: uvicorn on a free port, in a
+thread of the test process, serving ``exchange.asgi`` (REST through Django, the
+streams and the WebSocket API), as ``make run`` does. On the embedded default the
+order path's events reach it through the in-process bus; with REDIS_URL, through
+Redis."""
+
+from __future__ import annotations
+
+import socket
+import threading
+import time
+
+import pytest
+import uvicorn
+from asgiref.sync import SyncToAsync
+from django.db import connections
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def _share_memory_database():
+    """With SQLite's in-memory test database, the server's sync thread must use
+    the test's own connection (as Django's live server thread does)."""
+    conn = connections["default"]
+    if conn.vendor != "sqlite" or not conn.is_in_memory_db():
+        return None
+    conn.inc_thread_sharing()
+    SyncToAsync.single_thread_executor.submit(
+        connections.__setitem__, "default", conn
+    ).result()
+    return conn
+
+
+@pytest.fixture
+def served(symbols):
+    from exchange.asgi import application
+
+    shared = _share_memory_database()
+
+    port = free_port()
+    config = uvicorn.Config(
+        application,
+        host="127.0.0.1",
+        port=port,
+        ws="websockets-sansio",
+        log_level="warning",
+        lifespan="on",
+        timeout_graceful_shutdown=1,
+    )
+    server = uvicorn.Server(config)
+    thread = threading.Thread(target=server.run, daemon=True)
+    thread.start()
+    deadline = time.monotonic() + 10
+    while not server.started:
+        assert time.monotonic() < deadline, "uvicorn did not start"
+        time.sleep(0.02)
+    yield f"127.0.0.1:{port}"
+    server.should_exit = True
+    thread.join(10)
+    if shared is not None:
+        shared.dec_thread_sharing()

@@ -6,6 +6,7 @@ Redis."""
 
 from __future__ import annotations
 
+import asyncio
 import socket
 import threading
 import time
@@ -63,3 +64,47 @@ def served(symbols):
     thread.join(10)
     if shared is not None:
         shared.dec_thread_sharing()
+
+
+class Background:
+    """An event loop in a thread, for the client's async side while the test's
+    thread places orders through the services."""
+
+    def __init__(self) -> None:
+        self.loop = asyncio.new_event_loop()
+        self.thread = threading.Thread(target=self.loop.run_forever, daemon=True)
+        self.thread.start()
+
+    def run(self, coro, timeout: float = 20):
+        return asyncio.run_coroutine_threadsafe(coro, self.loop).result(timeout)
+
+    def close(self) -> None:
+        self.loop.call_soon_threadsafe(self.loop.stop)
+        self.thread.join(5)
+
+
+@pytest.fixture
+def background(monkeypatch):
+    # python-binance's read loop notices a close only between reads, which time
+    # out after TIMEOUT seconds on a quiet socket: shorter, so tests end promptly.
+    from binance.ws.reconnecting_websocket import ReconnectingWebsocket
+
+    monkeypatch.setattr(ReconnectingWebsocket, "TIMEOUT", 0.5)
+    runner = Background()
+    yield runner
+    runner.close()
+
+
+def wait_for_user_subscription(user_id: int) -> None:
+    """The client subscribes in the background after connecting; orders placed
+    before that are not its events."""
+    deadline = time.monotonic() + 10
+    while not any(user_id in hub.users for hub in list(_hubs().values())):
+        assert time.monotonic() < deadline, "no user-data subscription"
+        time.sleep(0.02)
+
+
+def _hubs():
+    from trading.streams import app
+
+    return app._hubs

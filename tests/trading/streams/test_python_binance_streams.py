@@ -7,8 +7,6 @@ executionReport of an order."""
 from __future__ import annotations
 
 import asyncio
-import threading
-import time
 import warnings
 from decimal import Decimal
 
@@ -19,45 +17,17 @@ from exchange import bus
 from tests.factories import funded_user
 from tests.trading.api.conftest import API_DB
 from tests.trading.streams.burst import FUNDS, order_burst
+from tests.trading.streams.conftest import wait_for_user_subscription
 from trading.marketdata import selectors as market_selectors
 from trading.orders import services as order_services
 from trading.orders import types as order_types
-from trading.streams import app as streams_app
 
 with warnings.catch_warnings():
     warnings.simplefilter("ignore", DeprecationWarning)
     from binance import AsyncClient, BinanceSocketManager
     from binance.ws.depthcache import DepthCacheManager
-    from binance.ws.reconnecting_websocket import ReconnectingWebsocket
 
 pytestmark = [pytest.mark.e2e, API_DB]
-
-
-class Background:
-    """An event loop in a thread, for the client's async side while the test's
-    thread places orders through the services."""
-
-    def __init__(self) -> None:
-        self.loop = asyncio.new_event_loop()
-        self.thread = threading.Thread(target=self.loop.run_forever, daemon=True)
-        self.thread.start()
-
-    def run(self, coro, timeout: float = 20):
-        return asyncio.run_coroutine_threadsafe(coro, self.loop).result(timeout)
-
-    def close(self) -> None:
-        self.loop.call_soon_threadsafe(self.loop.stop)
-        self.thread.join(5)
-
-
-@pytest.fixture
-def background(monkeypatch):
-    # The client's read loop notices a close only between reads, which time out
-    # after TIMEOUT seconds on a quiet socket: shorter, so tests end promptly.
-    monkeypatch.setattr(ReconnectingWebsocket, "TIMEOUT", 0.5)
-    runner = Background()
-    yield runner
-    runner.close()
 
 
 async def client_for(host: str, key: str = "", secret: str = "") -> AsyncClient:
@@ -66,15 +36,6 @@ async def client_for(host: str, key: str = "", secret: str = "") -> AsyncClient:
         WS_API_URL = f"ws://{host}/ws-api/v3"
 
     return await Client.create(key, secret)
-
-
-def wait_for_user_subscription(user_id: int) -> None:
-    """The client subscribes in the background after connecting; orders placed
-    before that are not its events."""
-    deadline = time.monotonic() + 10
-    while not any(user_id in hub.users for hub in list(streams_app._hubs.values())):
-        assert time.monotonic() < deadline, "no user-data subscription"
-        time.sleep(0.02)
 
 
 def socket_manager(client, host: str) -> BinanceSocketManager:

@@ -26,11 +26,14 @@ $(STAMP): requirements.txt requirements-dev.txt
 	$(BIN)/pip install --quiet --disable-pip-version-check -r requirements-dev.txt
 	touch $(STAMP)
 
-# Development server on the embedded default (SQLite + local-memory cache).
+# Development server on the embedded default (SQLite + local-memory cache): one
+# uvicorn process serves the REST API, the market streams (/ws, /stream) and the
+# WebSocket API (/ws-api/v3) on one port; the order path's events reach the
+# streams in process.
 run: venv
 	DEBUG=$${DEBUG:-1} $(BIN)/python manage.py migrate --noinput
 	DEBUG=$${DEBUG:-1} $(BIN)/python manage.py seed_demo
-	DEBUG=$${DEBUG:-1} $(BIN)/python manage.py runserver $(HOST):$(PORT)
+	DEBUG=$${DEBUG:-1} BIND_HOST=$(HOST) STREAMS_PORT=$(PORT) bash scripts/serve-streams.sh
 
 # The whole suite, on whatever DATABASE_URL / REDIS_URL say (embedded by default).
 test: venv
@@ -40,11 +43,15 @@ test: venv
 smoke: venv
 	bash tools/smoke.sh
 
-# The production-like stack: gunicorn on PostgreSQL + Redis, DEBUG off. The image
-# runs the very same gunicorn command.
+# The production-like stack: gunicorn on PostgreSQL + Redis, DEBUG off, and the
+# live side on uvicorn on STREAMS_PORT (default PORT + 1), fed through Redis. The
+# image runs the very same two commands, one per Deployment.
 serve-prod: venv
 	bash scripts/prod-prepare.sh
-	set -a && . var/prod.env && . var/prod-settings.env && set +a && exec $(BIN)/gunicorn --config gunicorn.conf.py exchange.wsgi:application
+	set -a && . var/prod.env && . var/prod-settings.env && set +a \
+	&& { STREAMS_PORT=$${STREAMS_PORT:-$$(( $${PORT:-$(PORT)} + 1 ))} bash scripts/serve-streams.sh & \
+	     trap 'kill $$! 2>/dev/null' EXIT INT TERM; \
+	     $(BIN)/gunicorn --config gunicorn.conf.py exchange.wsgi:application; }
 
 # Locust at steady rates against serve-prod; writes the table to docs/performance.md.
 bench: venv

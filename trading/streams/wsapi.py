@@ -190,8 +190,14 @@ class ApiSession:
             if name.startswith("v3/"):
                 name = name[3:]
             if name in USER_STREAM_METHODS:
-                result = await self._user_stream(name, params)
+                result, ended = await self._user_stream(name, params)
                 self._reply(request_id, 200, result, None, rate_limits)
+                for sid in ended:
+                    # After the answer, as Binance sends it.
+                    self.conn.deliver_user(
+                        sid,
+                        {"e": "eventStreamTerminated", "E": int(time.time() * 1000)},
+                    )
                 return
             method = METHODS.get(name)
             if method is None:
@@ -225,17 +231,27 @@ class ApiSession:
             reply["rateLimits"] = rate_limits_of(headers or {})
         self.conn.put_json(reply)
 
-    async def _user_stream(self, name: str, params: dict[str, str]) -> dict:
+    async def _user_stream(
+        self, name: str, params: dict[str, str]
+    ) -> tuple[dict, list[int]]:
+        """The method's result, and the subscriptions it ended."""
         if name == "userDataStream.unsubscribe":
             wanted = params.get("subscriptionId")
+            ended = []
             for sid, sub in list(self.subscriptions.items()):
                 if wanted in (None, "", str(sid)):
-                    self._end(sid, sub)
-            return {}
+                    self.subscriptions.pop(sid, None)
+                    self.hub.user_unsubscribe(sub)
+                    ended.append(sid)
+            return {}, ended
         identity = await sync_to_async(_identity, thread_sensitive=True)(
             params, self.ip
         )
         user, auth = identity
+        # Subscriptions the hub ended (a revoked key) no longer count.
+        for sid, sub in list(self.subscriptions.items()):
+            if sub not in self.hub.users.get(sub.user_id, []):
+                del self.subscriptions[sid]
         if any(sub.user_id == user.id for sub in self.subscriptions.values()):
             raise WsApiError(
                 errors.SUBSCRIPTION_ACTIVE,
@@ -252,14 +268,7 @@ class ApiSession:
         sub = UserSubscription(self.conn, sid, user.id, auth.key_id)
         self.subscriptions[sid] = sub
         self.hub.user_subscribe(sub)
-        return {"subscriptionId": sid}
-
-    def _end(self, sid: int, sub: UserSubscription) -> None:
-        self.subscriptions.pop(sid, None)
-        self.hub.user_unsubscribe(sub)
-        self.conn.deliver_user(
-            sid, {"e": "eventStreamTerminated", "E": int(time.time() * 1000)}
-        )
+        return {"subscriptionId": sid}, []
 
     def close(self) -> None:
         for sub in self.subscriptions.values():

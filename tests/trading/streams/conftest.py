@@ -51,6 +51,10 @@ def served(symbols):
         log_level="warning",
         lifespan="on",
         timeout_graceful_shutdown=1,
+        # As scripts/serve-streams.sh runs it.
+        ws_max_size=65536,
+        ws_ping_interval=20,
+        ws_ping_timeout=60,
     )
     server = uvicorn.Server(config)
     thread = threading.Thread(target=server.run, daemon=True)

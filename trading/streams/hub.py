@@ -112,6 +112,8 @@ class Hub:
         self.received = 0
         self.gaps = 0
         self._unsubscribe_local: Callable | None = None
+        self._symbols: set[str] = set()
+        self._symbols_read_at = -1e9
 
     # ------------------------------------------------------------ lifecycle
 
@@ -187,11 +189,7 @@ class Hub:
         held = holders.setdefault(conn, [])
         if stream not in held:
             held.append(stream)
-        if stream.symbol:
-            self._state(stream.symbol)
-        if stream.kind in ("depthN", "bookTicker", "ticker", "miniTicker"):
-            self._spawn(self._first_payload(conn, stream))
-        elif stream.kind in ("avgPrice", "kline", "allMiniTicker"):
+        if stream.kind not in ("trade", "aggTrade", "depth"):
             self._spawn(self._first_payload(conn, stream))
 
     def unsubscribe(self, conn: Subscriber, stream: Stream) -> None:
@@ -490,6 +488,8 @@ class Hub:
         """What a new subscriber sees before the next change: the book, the
         ticker, the current candle."""
         symbol = stream.symbol
+        if symbol and symbol not in await self._listed():
+            return  # a valid name for a symbol we do not list: nothing, ever
         if stream.kind in ("depthN", "bookTicker"):
             state = self._state(symbol)
             if not state.top_known:
@@ -533,6 +533,16 @@ class Hub:
             if not payload:
                 return
         conn.deliver(stream, payload, json.dumps(payload, separators=(",", ":")))
+
+    async def _listed(self) -> set[str]:
+        """The symbols the exchange lists, read at most once a minute."""
+        now = time.monotonic()
+        if self._symbols_read_at + 60 < now:
+            rows = await self._read(symbols_list)
+            if rows is not None:
+                self._symbols = {row.symbol for row in rows}
+                self._symbols_read_at = now
+        return self._symbols
 
     async def _read(self, function, **kwargs):
         """A selector's answer through a thread, or None if it refused or failed

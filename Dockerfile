@@ -9,7 +9,8 @@
 # benchmarked is what ships:
 #   gunicorn --config gunicorn.conf.py exchange.wsgi:application
 # The live side (WebSocket streams and API) runs from the same image with
-#   bash scripts/serve-streams.sh      (uvicorn, exchange.asgi:application)
+#   uvicorn exchange.asgi:application --ws=websockets-sansio ...
+# (the flags of scripts/serve-streams.sh; infra/k8s/base/streams-deployment.yaml)
 # Workers, threads and timeouts come from WEB_WORKERS, WEB_THREADS,
 # WEB_TIMEOUT and WEB_GRACEFUL_TIMEOUT (read by gunicorn.conf.py), and
 # gunicorn.conf.py sets worker_tmp_dir=/dev/shm.

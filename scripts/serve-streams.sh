@@ -2,7 +2,9 @@
 # The live side (market streams and the WebSocket API) on uvicorn: one process,
 # one event loop, exchange.asgi (which also answers HTTP through Django, so
 # /healthz and /readyz work for the probes). `make run` uses it for everything on
-# one port; production runs it as its own Deployment next to gunicorn.
+# one port, serve-prod next to gunicorn. The image leaves scripts/ out: its
+# Deployment (infra/k8s/base/streams-deployment.yaml) and docker-compose.yml spell
+# out the same flags.
 #   BIND_HOST (127.0.0.1), STREAMS_PORT (else PORT, else 8000)
 #   --ws-ping-interval 20 / --ws-ping-timeout 60: Binance's keepalive (a ping every
 #     20 s, a peer that has not answered within a minute is dropped); client pings

@@ -11,7 +11,7 @@ idle (subscribed to a quiet stream, answering pings), as most of a real
 exchange's sockets are between events. The REST latency of the orders is measured twice:
 with no stream connection open, then with all of them open.
 
-    .venv/bin/python scripts/stream_bench.py --rest http://127.0.0.1:8000 \\
+    .venv/bin/python -m tools.stream_bench --rest http://127.0.0.1:8000 \\
         --ws ws://127.0.0.1:8001 --keys var/bench-keys.json --connections 1000
 
 ``--keys`` is a JSON list of two {"apiKey", "secretKey"} of funded users (for
@@ -23,17 +23,15 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import hashlib
-import hmac
 import json
 import platform
 import statistics
-import subprocess
 import time
-from urllib.parse import urlencode
 
 import aiohttp
 import websockets
+
+from tools.binance_client import API_KEY_HEADER, signed_query
 
 
 def percentile(values: list[float], p: float) -> float:
@@ -45,13 +43,14 @@ def percentile(values: list[float], p: float) -> float:
 
 
 def cpu_model() -> str:
+    """The CPU model, as lscpu names it (from /proc/cpuinfo)."""
     try:
-        out = subprocess.run(["lscpu"], capture_output=True, text=True, check=True)
-    except (OSError, subprocess.CalledProcessError):
-        return platform.processor()
-    for line in out.stdout.splitlines():
-        if line.startswith("Model name:"):
-            return line.split(":", 1)[1].strip()
+        with open("/proc/cpuinfo") as cpuinfo:
+            for line in cpuinfo:
+                if line.startswith("model name"):
+                    return line.split(":", 1)[1].strip()
+    except OSError:
+        pass
     return platform.processor()
 
 
@@ -60,17 +59,13 @@ class Trader:
         self.session, self.base, self.key = session, base, key
 
     async def order(self, **params) -> float:
-        params["timestamp"] = int(time.time() * 1000)
-        query = urlencode(params)
-        signature = hmac.new(
-            self.key["secretKey"].encode(), query.encode(), hashlib.sha256
-        ).hexdigest()
+        body = signed_query(self.key["secretKey"], params)
         started = time.perf_counter()
         async with self.session.post(
             f"{self.base}/api/v3/order",
-            data=f"{query}&signature={signature}",
+            data=body,
             headers={
-                "X-MBX-APIKEY": self.key["apiKey"],
+                API_KEY_HEADER: self.key["apiKey"],
                 "Content-Type": "application/x-www-form-urlencoded",
             },
         ) as response:

@@ -289,6 +289,12 @@ class Hub:
         """The missing message is not coming: close the diffs so far and go on
         from the next message held."""
         self.gaps += 1
+        logger.warning(
+            "stream hub: %s seq %d never arrived; diff depth jumps to %d",
+            symbol,
+            state.seq + 1,
+            min(state.pending),
+        )
         self._flush_diffs(symbol, state, SPEEDS)
         state.seq = min(state.pending) - 1
         while state.seq + 1 in state.pending:

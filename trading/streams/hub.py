@@ -18,6 +18,7 @@ jumps, which tells clients to take a new snapshot, as Binance's algorithm says.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
 import logging
 import time
@@ -28,6 +29,7 @@ from asgiref.sync import sync_to_async
 from django.conf import settings
 
 from exchange import bus
+from exchange.redis import REDIS_DOWN
 from trading.marketdata import selectors
 from trading.marketdata.klines import (
     DAY,
@@ -177,10 +179,8 @@ class Hub:
                     state.seq = None  # what was missed makes the next U jump
                 await asyncio.sleep(1.0)
             finally:
-                try:
+                with contextlib.suppress(*REDIS_DOWN):  # closing a dead client
                     await client.aclose()
-                except Exception:  # noqa: BLE001, S110 - closing a dead client
-                    pass
 
     # ------------------------------------------------------------ subscriptions
 

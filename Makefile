@@ -14,6 +14,8 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 HOST ?= 127.0.0.1
 PORT ?= 8000
+# serve-prod's live side (uvicorn), next to gunicorn on PORT.
+STREAMS_PORT ?= $(shell expr $(PORT) + 1)
 PYTEST_ARGS ?=
 
 .PHONY: venv run test smoke lint check format serve-prod bench chaos infra-check clean
@@ -48,10 +50,7 @@ smoke: venv
 # image runs the very same two commands, one per Deployment.
 serve-prod: venv
 	bash scripts/prod-prepare.sh
-	set -a && . var/prod.env && . var/prod-settings.env && set +a \
-	&& { STREAMS_PORT=$${STREAMS_PORT:-$$(( $${PORT:-$(PORT)} + 1 ))} bash scripts/serve-streams.sh & \
-	     trap 'kill $$! 2>/dev/null' EXIT INT TERM; \
-	     $(BIN)/gunicorn --config gunicorn.conf.py exchange.wsgi:application; }
+	set -a && . var/prod.env && . var/prod-settings.env && set +a && { STREAMS_PORT=$(STREAMS_PORT) bash scripts/serve-streams.sh & trap 'kill $$! 2>/dev/null' EXIT INT TERM; } && $(BIN)/gunicorn --config gunicorn.conf.py exchange.wsgi:application
 
 # Locust at steady rates against serve-prod; writes the table to docs/performance.md.
 bench: venv

@@ -253,6 +253,11 @@ def main(root_dir: str, rendered: str) -> int:
         f"every rate limit is counted in Redis, shared by all Kong replicas ({len(limits)} plugins)",
     )
     plugins = {o["metadata"]["name"] for o in objects if o["kind"] == "KongPlugin"}
+    limiters = {
+        o["metadata"]["name"]
+        for o in objects
+        if o["kind"] == "KongPlugin" and o.get("plugin") == "rate-limiting"
+    }
     for ing in (o for o in objects if o["kind"] == "Ingress"):
         used = set(
             ing["metadata"]
@@ -263,9 +268,7 @@ def main(root_dir: str, rendered: str) -> int:
         check(
             ing["spec"].get("ingressClassName") == "kong"
             and used <= plugins
-            and any(
-                p in used for p in ("exchange-rate-limit", "exchange-rate-limit-orders")
-            ),
+            and bool(used & limiters),
             f"Ingress/{ing['metadata']['name']}: routed by Kong, rate-limited, plugins exist ({sorted(used)})",
         )
         paths = [p["path"] for r in ing["spec"]["rules"] for p in r["http"]["paths"]]

@@ -45,6 +45,7 @@ from trading.symbols.selectors import symbols_list
 logger = logging.getLogger(__name__)
 
 GAP_WAIT_SECONDS = 0.5
+KEY_CHECK_SECONDS = 30
 SPEEDS = (100, 1000)
 
 
@@ -455,6 +456,27 @@ class Hub:
         if minis:
             self._publish(("allMiniTicker", "", "", 0, 1000), minis)
         await self._klines(second)
+        if second % KEY_CHECK_SECONDS == 0:
+            await self._keys_check()
+
+    async def _keys_check(self) -> None:
+        """End the streams of keys deactivated without a notice on the bus (an
+        operator editing the row): revokes through the services end them at
+        once, this within :data:`KEY_CHECK_SECONDS`."""
+        subs = [sub for subs in self.users.values() for sub in subs]
+        if not subs:
+            return
+        active = await self._read(
+            user_events.keys_active, key_ids={sub.key_id for sub in subs}
+        )
+        if active is None:
+            return
+        for sub in subs:
+            if sub.key_id not in active:
+                self.user_unsubscribe(sub)
+                sub.conn.deliver_user(
+                    sub.subscription_id, {"e": "eventStreamTerminated", "E": now_ms()}
+                )
 
     async def _klines(self, second: int) -> None:
         """Candles: every second for 1s, every 2 s otherwise, when a trade changed

@@ -15,7 +15,7 @@ from __future__ import annotations
 
 from decimal import Decimal
 
-from accounts.models import Balance
+from accounts.models import ApiKey, Balance
 from trading.marketdata.shapes import amount
 from trading.models import Order, Trade
 
@@ -191,3 +191,12 @@ def balance_update(notice: dict) -> dict:
         "d": notice["d"],
         "T": notice["T"],
     }
+
+
+def keys_active(*, key_ids: set[int]) -> set[int]:
+    """Those of ``key_ids`` that are neither revoked nor of a disabled user."""
+    return set(
+        ApiKey.objects.filter(
+            id__in=key_ids, revoked_at=None, user__is_active=True
+        ).values_list("id", flat=True)
+    )

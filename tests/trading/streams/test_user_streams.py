@@ -179,3 +179,35 @@ def test_disabling_a_user_ends_the_stream(served):
             assert refused["error"]["code"] == -2015
 
     asyncio.run(asyncio.wait_for(scenario(), 30))
+
+
+def test_a_key_revoked_behind_the_services_back_ends_within_the_check(served):
+    from concurrent.futures import Future
+
+    from django.utils import timezone
+
+    from accounts.models import ApiKey
+    from trading.streams import app as streams_app
+
+    user, key, secret = keyed_user()
+
+    async def scenario():
+        async with websockets.connect(f"ws://{served}/ws-api/v3") as ws:
+            reply = await request(
+                ws, "userDataStream.subscribe.signature", signed(key, secret)
+            )
+            assert reply["status"] == 200
+            # An operator edits the row: no notice on the bus.
+            await sync_to_async(ApiKey.objects.filter(id=key.id).update)(
+                revoked_at=timezone.now()
+            )
+            assert await silent(ws)
+            (hub,) = streams_app._hubs.values()
+            checked: Future = asyncio.run_coroutine_threadsafe(
+                hub._keys_check(), hub.loop
+            )
+            await asyncio.wrap_future(checked)
+            (ended,) = await events(ws, 1)
+            assert ended["event"]["e"] == "eventStreamTerminated"
+
+    asyncio.run(asyncio.wait_for(scenario(), 30))

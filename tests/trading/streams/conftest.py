@@ -7,6 +7,7 @@ Redis."""
 from __future__ import annotations
 
 import asyncio
+import gc
 import socket
 import threading
 import time
@@ -68,6 +69,11 @@ def served(symbols):
     thread.join(10)
     if shared is not None:
         shared.dec_thread_sharing()
+    else:
+        # The server's sync thread keeps its own connection to the test
+        # database; close it, or the database cannot be dropped at the end.
+        SyncToAsync.single_thread_executor.submit(connections.close_all).result()
+    gc.collect()  # and those of Django's per-request threads, now gone
 
 
 class Background:

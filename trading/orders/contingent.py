@@ -22,6 +22,7 @@ from accounts import services as funds
 from accounts.models import LedgerEntry
 from matching import engine
 from trading.marketdata import cache as market_cache
+from trading.marketdata import events as market_events
 from trading.marketdata.klines import candle_from_trades, klines_record
 from trading.models import LIVE_STATUSES, Order, OrderList, Symbol, Trade
 from trading.orders.holds import holds_of
@@ -157,8 +158,19 @@ def command_persist(
 
     for order_id in dirty:
         orders[order_id].seq = seq
-    market_cache.publish_on_commit(
+    top = market_cache.publish_on_commit(
         symbol=symbol, seq=seq, book=book, spec=spec, trades=settle.trades
+    )
+    _command_publish(
+        symbol=symbol,
+        seq=seq,
+        book=book,
+        spec=spec,
+        top=top,
+        orders=orders,
+        dirty=dirty,
+        new_ids=new_ids,
+        trades=settle.trades,
     )
     funds.balance_changes_apply(changes=changes)
     Order.objects.bulk_create([o for o in new_orders])
@@ -172,6 +184,48 @@ def command_persist(
         book_seq=seq, last_order_id=last_id, last_trade_id=settle.last_trade_id
     )
     return Outcome(orders=orders, fills=settle.fills, lists=lists)
+
+
+# The user-data execution type an order's final state is reported with.
+_EXECUTION_OF = {
+    Order.Status.CANCELED: "CANCELED",
+    Order.Status.EXPIRED: "EXPIRED",
+    Order.Status.EXPIRED_IN_MATCH: "TRADE_PREVENTION",
+}
+
+
+def _command_publish(
+    *, symbol, seq, book, spec, top, orders, dirty, new_ids, trades
+) -> None:
+    """The live side's view of a command with stops or lists: every level a
+    touched order may have changed, and each order's events in order (accepted,
+    its trades, then how it ended), as the plain path publishes them."""
+    tick = spec.tick_size
+    touched = sorted(
+        {
+            (orders[i].side, int(orders[i].price / tick))
+            for i in dirty
+            if orders[i].price
+        }
+    )
+    items = [(orders[i].user_id, i, "NEW", -1) for i in sorted(new_ids)]
+    for trade in trades:
+        items.append((trade.buyer_id, trade.buyer_order_id, "TRADE", trade.trade_id))
+        items.append((trade.seller_id, trade.seller_order_id, "TRADE", trade.trade_id))
+    for i in sorted(dirty):
+        execution = _EXECUTION_OF.get(orders[i].status)
+        if execution is not None:
+            items.append((orders[i].user_id, i, execution, -1))
+    market_events.commit_publish(
+        symbol=symbol,
+        seq=seq,
+        book=book,
+        spec=spec,
+        touched=touched,
+        top=top,
+        trades=trades,
+        items=items,
+    )
 
 
 _ORDER_CHANGES = [

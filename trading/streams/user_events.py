@@ -137,9 +137,9 @@ def _execution_report(
         "f": order.time_in_force or "GTC",
         "q": amount(order.orig_qty),
         "p": amount(order.price),
-        "P": amount(0),
+        "P": amount(order.stop_price),
         "F": amount(0),
-        "g": -1,
+        "g": order.order_list_id,
         "C": order.client_order_id if execution == "CANCELED" else "",
         "x": execution,
         "X": status,
@@ -162,8 +162,12 @@ def _execution_report(
         "Q": amount(order.orig_quote_order_qty),
         "V": order.self_trade_prevention_mode,
     }
+    if order.trailing_delta:
+        report["d"] = order.trailing_delta
+        if order.trailing_time is not None:
+            report["D"] = order.trailing_time
     if on_book:
-        report["W"] = order.time
+        report["W"] = order.working_time or order.time
     return report
 
 

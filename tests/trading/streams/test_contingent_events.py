@@ -12,6 +12,7 @@ from exchange import bus
 from exchange.redis import redis_client
 from tests.factories import funded_user
 from tests.trading.orders.test_stops import order, row
+from trading.streams.user_events import order_reports
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -92,3 +93,16 @@ def test_a_triggered_stop_publishes_its_depth_and_its_owners_events(symbols):
     mine = [item for item in items if item[0] == owner.id and item[1] == stop_id]
     assert [item[2] for item in mine] == ["NEW", "TRADE"]
     assert any(item[0] == bidder.id and item[2] == "TRADE" for item in items)
+
+    # The owner's executionReports carry the stop's fields, as Binance's do.
+    reports = [
+        report
+        for channel, m in messages
+        if channel == bus.USER and m.get("k") == "orders" and owner.id in m["users"]
+        for report in order_reports(notice=m, user_ids={owner.id})[owner.id]
+        if report["e"] == "executionReport"
+    ]
+    assert [r["x"] for r in reports] == ["NEW", "TRADE"]
+    assert {r["P"] for r in reports} == {"59000.00000000"}
+    assert {r["g"] for r in reports} == {-1}
+    assert reports[-1]["W"] == row(stop).working_time

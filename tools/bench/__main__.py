@@ -20,6 +20,7 @@ import argparse
 import csv
 import os
 import signal
+import socket
 import subprocess
 import sys
 import time
@@ -61,6 +62,12 @@ def cpu_seconds(names: tuple[str, ...]) -> float:
             fields = text[text.rindex(")") + 2 :].split()
             total += int(fields[11]) + int(fields[12])
     return total / CLOCK_TICKS
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
 
 
 def wait_ready(url: str, seconds: float = 120) -> None:
@@ -170,7 +177,8 @@ def ceilings_run(args, host: str, env: dict) -> str:
     loop = ceilings.loop_ns()
     figures: dict = {}
     if args.ceiling_seconds and ceilings.wrk_available():
-        bare_port = args.port + 1
+        # Not PORT + 1: serve-prod's live side (uvicorn) listens there.
+        bare_port = free_port()
         bare = subprocess.Popen(  # noqa: S603 - fixed argv
             [
                 str(VENV / "gunicorn"),

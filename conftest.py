@@ -11,6 +11,7 @@ def _fresh_process_state():
 
     from accounts.services import process_caches_clear
     from exchange.redis import breaker_reset
+    from trading.api.ratelimit import rate_limit_forget
     from trading.marketdata.cache import unpublished_forget
     from trading.symbols.selectors import spec_cache_clear
 
@@ -20,6 +21,7 @@ def _fresh_process_state():
         cache.clear()
     process_caches_clear()
     breaker_reset()
+    rate_limit_forget()
     unpublished_forget()
     spec_cache_clear()
     yield

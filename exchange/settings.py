@@ -461,6 +461,9 @@ RATE_LIMITS = {
     "orders_per_10s": env_int("RATE_LIMIT_ORDERS_PER_10S", 100),
     "orders_per_day": env_int("RATE_LIMIT_ORDERS_PER_DAY", 200000),
 }
+# Request weight is added to Redis at most this often per process, and at once
+# near an IP's limit and on orders (trading/api/ratelimit.py); 0: every request.
+RATE_LIMIT_SYNC_SECONDS = env_int("RATE_LIMIT_SYNC_MS", 250) / 1000
 NUM_PROXIES = env_int("NUM_PROXIES", 0)
 # A newClientOrderId is refused (-2010 Duplicate order sent.) while an order of
 # the account with it is open (Binance), and for this long after one was placed

@@ -17,13 +17,15 @@ from rest_framework_simplejwt.tokens import RefreshToken
 from accounts import services as account_services
 from accounts.models import ApiKey, Balance, LedgerEntry
 from tools.binance_client import sign
+from trading.api.ratelimit import rate_limit_forget
 from trading.models import Order, Symbol, Trade
 
 
 def raw_cache_clear() -> None:
     """Empty the cache, including the keys written beside Django's cache API
     (rate-limit counters and market data live under ``<prefix>:rl:`` and
-    ``<prefix>:md:`` in Redis)."""
+    ``<prefix>:md:`` in Redis), and this process's unsent request weight."""
+    rate_limit_forget()
     if settings.REDIS_URL:
         from django_redis import get_redis_connection
 

@@ -163,3 +163,78 @@ def test_requests_refused_at_authentication_still_spend_weight(alice, limits):
         bad_signature.send("GET", "/api/v3/openOrders", query, "", "0" * 64).status
         == 429
     )
+
+
+class Clock:
+    """The tally's monotonic clock, moved by hand."""
+
+    def __init__(self) -> None:
+        self.now = 1000.0
+
+    def __call__(self) -> float:
+        return self.now
+
+
+@pytest.fixture
+def batched(settings, limits):
+    """Weight sent to Redis at most every 10 s by this process; a hand clock."""
+    from django.conf import settings as live
+
+    if not live.REDIS_URL:
+        pytest.skip("needs Redis: set REDIS_URL")
+    settings.RATE_LIMIT_SYNC_SECONDS = 10
+    clock = Clock()
+    with mock.patch("trading.api.ratelimit.monotonic", clock):
+        yield clock
+
+
+def weight_in_redis(ip: str, add: int = 0) -> int:
+    """The IP's weight total in Redis, after adding ``add`` as another process
+    (another worker or pod) would."""
+    from exchange.redis import redis_client
+    from trading.api import ratelimit
+
+    key, _ = ratelimit._key("w", ip, "1m", FROZEN.time())
+    client = redis_client()
+    return int(client.incrby(key, add))
+
+
+def test_weight_between_syncs_is_counted_here_and_sent_at_the_next(symbols, batched):
+    client = Bearer("", ip="192.0.2.9")
+    assert client.get("/api/v3/ping").headers["X-MBX-USED-WEIGHT-1M"] == "1"
+    assert weight_in_redis("192.0.2.9") == 1  # the first request syncs
+    assert client.get("/api/v3/ping").headers["X-MBX-USED-WEIGHT-1M"] == "2"
+    assert client.get("/api/v3/ping").headers["X-MBX-USED-WEIGHT-1M"] == "3"
+    assert weight_in_redis("192.0.2.9") == 1  # not yet sent
+    assert weight_in_redis("192.0.2.9", add=5) == 6  # another worker's weight
+    batched.now += 10
+    # The sync sends this process's 3 and reads the other worker's 5 back.
+    assert client.get("/api/v3/ping").headers["X-MBX-USED-WEIGHT-1M"] == "9"
+    assert weight_in_redis("192.0.2.9") == 9
+
+
+def test_near_the_limit_every_request_is_counted_in_redis_at_once(symbols, batched):
+    client = Bearer("", ip="192.0.2.10")
+    assert client.get("/api/v3/ping").status == 200
+    weight_in_redis("192.0.2.10", add=22)  # other workers: 23 of 30
+    # Far from the limit as this process last knew it: counted here.
+    assert client.get("/api/v3/ping").headers["X-MBX-USED-WEIGHT-1M"] == "2"
+    batched.now += 10
+    # Synced: 25, within a fifth of the limit, so from now on every request
+    # goes to Redis and sees the other workers' weight at once.
+    assert client.get("/api/v3/ping").headers["X-MBX-USED-WEIGHT-1M"] == "25"
+    weight_in_redis("192.0.2.10", add=5)
+    refused = client.get("/api/v3/ping")
+    assert_429(refused, -1003, "31")
+    assert refused.headers["X-MBX-USED-WEIGHT-1M"] == "31"
+
+
+def test_an_order_counts_its_weight_and_orders_in_redis_at_once(alice, batched):
+    client = alice.clients()["signed"]
+    client.get("/api/v3/ping")
+    client.get("/api/v3/ping")
+    placed = client.post("/api/v3/order", None, {**ORDER, "price": "40000"})
+    assert placed.status == 200, placed.body
+    assert placed.headers["X-MBX-ORDER-COUNT-10S"] == "1"
+    used = int(placed.headers["X-MBX-USED-WEIGHT-1M"])
+    assert weight_in_redis("127.0.0.1") == used == 3

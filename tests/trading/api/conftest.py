@@ -9,14 +9,13 @@ from decimal import Decimal
 from urllib.parse import urlencode
 
 import pytest
-from django.conf import settings
-from django.core.cache import cache
 from django.test import Client
 
 from accounts import services as account_services
 from accounts.models import Balance, LedgerEntry
 from matching.registry import registry
 from tests.factories import funded_user, standard_symbols
+from tests.security.clients import raw_cache_clear
 from tools.binance_client import sign
 from trading.marketdata import selectors as market_selectors
 from trading.models import Order, Symbol, Trade
@@ -40,27 +39,13 @@ API_DB = pytest.mark.django_db(
 )
 
 
-def _raw_cache_clear() -> None:
-    """Drop the keys written outside Django's cache API (market data snapshots and
-    rate-limit counters live under ``<prefix>:md:`` and ``<prefix>:rl:``)."""
-    if settings.REDIS_URL:
-        from django_redis import get_redis_connection
-
-        client = get_redis_connection("default")
-        prefix = settings.CACHES["default"].get("KEY_PREFIX", "")
-        for key in client.scan_iter(f"{prefix}:*", count=1000):
-            client.delete(key)
-    else:
-        cache.clear()
-
-
 @pytest.fixture(autouse=True)
 def _fresh_books_and_cache():
     registry.clear()
-    _raw_cache_clear()
+    raw_cache_clear()
     yield
     registry.clear()
-    _raw_cache_clear()
+    raw_cache_clear()
 
 
 @pytest.fixture

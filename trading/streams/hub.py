@@ -33,13 +33,14 @@ from exchange.redis import REDIS_DOWN
 from trading.marketdata import selectors
 from trading.marketdata.klines import (
     DAY,
+    HOUR,
     INTERVALS,
     bucket_start,
     kline_row,
     klines_list,
 )
 from trading.streams import payloads, user_events
-from trading.streams.names import Stream
+from trading.streams.names import TICKER_WINDOWS, Stream
 from trading.symbols.selectors import symbols_list
 
 logger = logging.getLogger(__name__)
@@ -47,6 +48,11 @@ logger = logging.getLogger(__name__)
 GAP_WAIT_SECONDS = 0.5
 KEY_CHECK_SECONDS = 30
 SPEEDS = (100, 1000)
+WINDOW_MS = {"1h": HOUR, "4h": 4 * HOUR, "1d": DAY}
+# Nothing to send before the next event: real-time streams, and the names the
+# exchange accepts but never sends on (it has no block trades and no reference
+# prices; docs/api.md).
+NO_FIRST_PAYLOAD = ("trade", "aggTrade", "depth", "blockTrade", "referencePrice")
 
 
 def now_ms() -> int:
@@ -190,7 +196,7 @@ class Hub:
         held = holders.setdefault(conn, [])
         if stream not in held:
             held.append(stream)
-        if stream.kind not in ("trade", "aggTrade", "depth"):
+        if stream.kind not in NO_FIRST_PAYLOAD:
             self._spawn(self._first_payload(conn, stream))
 
     def unsubscribe(self, conn: Subscriber, stream: Stream) -> None:
@@ -413,6 +419,7 @@ class Hub:
     async def _tick_second(self) -> None:
         second = int(time.time())
         minis = []
+        windowed: dict[str, list] = {window: [] for window in TICKER_WINDOWS}
         for symbol, state in list(self.symbols.items()):
             self._flush_diffs(symbol, state, (1000,))
             if state.top_known:
@@ -441,6 +448,8 @@ class Hub:
                     mini = payloads.mini_ticker(event_time, body)
                     self._publish(("miniTicker", symbol, "", 0, 1000), mini)
                     minis.append(mini)
+            if traded:
+                await self._window_tickers(symbol, windowed)
             if traded and self._has("avgPrice", symbol, "", 0, 1000):
                 avg = await self._avg(symbol)
                 if avg is not None:
@@ -455,9 +464,27 @@ class Hub:
                     self.klines_sent.pop((symbol, topic[2]), None)
         if minis:
             self._publish(("allMiniTicker", "", "", 0, 1000), minis)
+        for window, changed in windowed.items():
+            if changed:
+                self._publish(("allWindowTicker", "", window, 0, 1000), changed)
         await self._klines(second)
         if second % KEY_CHECK_SECONDS == 0:
             await self._keys_check()
+
+    async def _window_tickers(self, symbol: str, changed: dict[str, list]) -> None:
+        """``<symbol>@ticker_<w>`` for each window someone follows, directly or
+        through ``!ticker_<w>@arr``; each payload is added to ``changed[w]``."""
+        for window in TICKER_WINDOWS:
+            topic = ("windowTicker", symbol, window, 0, 1000)
+            if topic not in self.topics and not self._has(
+                "allWindowTicker", "", window, 0, 1000
+            ):
+                continue
+            body = await self._window_ticker(symbol, window)
+            if body is not None:
+                payload = payloads.window_ticker(now_ms(), window, body)
+                self._publish(topic, payload)
+                changed[window].append(payload)
 
     async def _keys_check(self) -> None:
         """End the streams of keys deactivated without a notice on the bus (an
@@ -541,6 +568,11 @@ class Hub:
                 return
             build = payloads.ticker if stream.kind == "ticker" else payloads.mini_ticker
             payload = build(now_ms(), body)
+        elif stream.kind == "windowTicker":
+            body = await self._window_ticker(symbol, stream.interval)
+            if body is None:
+                return
+            payload = payloads.window_ticker(now_ms(), stream.interval, body)
         elif stream.kind == "avgPrice":
             avg = await self._avg(symbol)
             if avg is None:
@@ -551,15 +583,27 @@ class Hub:
             if not rows:
                 return
             payload = payloads.kline(symbol, now_ms(), stream.interval, rows[-1], False)
-        else:  # allMiniTicker: every listed symbol once
+        elif stream.kind in ("allMiniTicker", "allWindowTicker"):
+            # Every listed symbol once.
             rows = await self._read(symbols_list)
-            bodies = [await self._ticker(row.symbol) for row in rows or []]
             now = now_ms()
-            payload = [payloads.mini_ticker(now, b) for b in bodies if b is not None]
+            payload = []
             for row in rows or []:
                 self._state(row.symbol)
+                if stream.kind == "allMiniTicker":
+                    body = await self._ticker(row.symbol)
+                    if body is not None:
+                        payload.append(payloads.mini_ticker(now, body))
+                else:
+                    body = await self._window_ticker(row.symbol, stream.interval)
+                    if body is not None:
+                        payload.append(
+                            payloads.window_ticker(now, stream.interval, body)
+                        )
             if not payload:
                 return
+        else:
+            return
         conn.deliver(stream, payload, json.dumps(payload, separators=(",", ":")))
 
     async def _listed(self) -> set[str]:
@@ -587,6 +631,16 @@ class Hub:
             window_ms=DAY,
             now_ms=now_ms(),
             full=True,
+        )
+
+    async def _window_ticker(self, symbol: str, window: str) -> dict | None:
+        """The REST rolling-window ticker (``/api/v3/ticker?windowSize=``)."""
+        return await self._read(
+            selectors.ticker_window,
+            symbol=symbol,
+            window_ms=WINDOW_MS[window],
+            now_ms=now_ms(),
+            full=False,
         )
 
     async def _avg(self, symbol: str) -> dict | None:

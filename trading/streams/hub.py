@@ -49,6 +49,12 @@ GAP_WAIT_SECONDS = 0.5
 KEY_CHECK_SECONDS = 30
 SPEEDS = (100, 1000)
 WINDOW_MS = {"1h": HOUR, "4h": 4 * HOUR, "1d": DAY}
+# The tickers pushed once a second after a trade: the 24 h one (@ticker,
+# @miniTicker) and the rolling windows. Each read that predates the trade (the
+# selector caches a ticker for a second) is tried again the next second, up to
+# this many times in all.
+TICKERS = ("24h", *TICKER_WINDOWS)
+TICKER_READS = 3
 # Nothing to send before the next event: real-time streams, and the names the
 # exchange accepts but never sends on (it has no block trades and no reference
 # prices; docs/api.md).
@@ -97,7 +103,10 @@ class _SymbolState:
     top_seq: int = 0
     diffs: dict = field(default_factory=lambda: {s: _Diff() for s in SPEEDS})
     partial_dirty: bool = False
-    traded: bool = True  # tickers and candles to refresh
+    traded: bool = True  # candles and the average price to refresh
+    last_trade: int = -1  # the newest trade id the bus told of
+    # ticker -> reads left to find it up to date with last_trade
+    tickers_due: dict = field(default_factory=lambda: dict.fromkeys(TICKERS, 1))
 
 
 @dataclass(eq=False, slots=True)
@@ -324,6 +333,8 @@ class Hub:
                 )
         if message["t"]:
             state.traded = True
+            state.last_trade = max(state.last_trade, *(t["t"] for t in message["t"]))
+            state.tickers_due = dict.fromkeys(TICKERS, TICKER_READS)
             event_time = message["E"]
             trade_topic = ("trade", symbol, "", 0, 1000)
             agg_topic = ("aggTrade", symbol, "", 0, 1000)
@@ -433,13 +444,14 @@ class Hub:
                             ),
                         )
             traded, state.traded = state.traded, False
+            due, state.tickers_due = state.tickers_due, {}
             wants_ticker = self._has("ticker", symbol, "", 0, 1000) or self._has(
                 "miniTicker", symbol, "", 0, 1000
             )
             all_mini = self._has("allMiniTicker", "", "", 0, 1000)
-            if traded and (wants_ticker or all_mini):
+            if "24h" in due and (wants_ticker or all_mini):
                 body = await self._ticker(symbol)
-                if body is not None:
+                if self._up_to_date(state, "24h", due, body):
                     event_time = now_ms()
                     self._publish(
                         ("ticker", symbol, "", 0, 1000),
@@ -448,8 +460,7 @@ class Hub:
                     mini = payloads.mini_ticker(event_time, body)
                     self._publish(("miniTicker", symbol, "", 0, 1000), mini)
                     minis.append(mini)
-            if traded:
-                await self._window_tickers(symbol, windowed)
+            await self._window_tickers(symbol, state, due, windowed)
             if traded and self._has("avgPrice", symbol, "", 0, 1000):
                 avg = await self._avg(symbol)
                 if avg is not None:
@@ -471,17 +482,32 @@ class Hub:
         if second % KEY_CHECK_SECONDS == 0:
             await self._keys_check()
 
-    async def _window_tickers(self, symbol: str, changed: dict[str, list]) -> None:
-        """``<symbol>@ticker_<w>`` for each window someone follows, directly or
-        through ``!ticker_<w>@arr``; each payload is added to ``changed[w]``."""
+    def _up_to_date(self, state: _SymbolState, ticker: str, due: dict, body) -> bool:
+        """Whether to send ``body``: it tells of the symbol's last trade, or it is
+        the last read allowed. A read that predates the trade makes ``ticker``
+        due again next second."""
+        if body is None:
+            return False
+        if body["lastId"] >= state.last_trade or due[ticker] <= 1:
+            return True
+        state.tickers_due[ticker] = due[ticker] - 1
+        return False
+
+    async def _window_tickers(
+        self, symbol: str, state: _SymbolState, due: dict, changed: dict[str, list]
+    ) -> None:
+        """``<symbol>@ticker_<w>`` for each window due that someone follows,
+        directly or through ``!ticker_<w>@arr``; each payload sent is added to
+        ``changed[w]``."""
         for window in TICKER_WINDOWS:
             topic = ("windowTicker", symbol, window, 0, 1000)
-            if topic not in self.topics and not self._has(
-                "allWindowTicker", "", window, 0, 1000
+            if window not in due or (
+                topic not in self.topics
+                and not self._has("allWindowTicker", "", window, 0, 1000)
             ):
                 continue
             body = await self._window_ticker(symbol, window)
-            if body is not None:
+            if self._up_to_date(state, window, due, body):
                 payload = payloads.window_ticker(now_ms(), window, body)
                 self._publish(topic, payload)
                 changed[window].append(payload)

@@ -17,15 +17,11 @@ from asgiref.sync import async_to_sync
 from django.core.cache import cache
 
 from exchange import bus
-from tests.factories import funded_user
 from tests.trading.api.conftest import API_DB, public
-from tests.trading.streams.burst import FUNDS
+from tests.trading.streams.conftest import cross
 from tests.trading.streams.test_depth_continuity import Captured, Recorder
 from trading.marketdata import selectors
 from trading.marketdata.klines import DAY, HOUR, MINUTE
-from trading.models import Trade
-from trading.orders import services as order_services
-from trading.orders import types as order_types
 from trading.streams import payloads
 from trading.streams.hub import Hub
 from trading.streams.names import stream_parse
@@ -84,24 +80,6 @@ def assert_shape(payload: dict, fields: dict) -> None:
             assert type(value) is str, key
             if kind == DECIMAL:
                 Decimal(value)  # a number, as a string
-
-
-def cross(price: str, qty: str = "0.01", symbol: str = "BTCUSDT") -> Trade:
-    """One trade at ``price`` between two new traders; the trade row."""
-    maker, taker = funded_user(**FUNDS), funded_user(**FUNDS)
-    for user, side in ((maker, "SELL"), (taker, "BUY")):
-        order_services.order_place(
-            user_id=user.id,
-            request=order_types.OrderRequest(
-                symbol=symbol,
-                side=side,
-                type="LIMIT",
-                time_in_force="GTC",
-                quantity=Decimal(qty),
-                price=Decimal(price),
-            ),
-        )
-    return Trade.objects.filter(symbol_id=symbol).latest("trade_id")
 
 
 @pytest.mark.parametrize("window", list(WINDOWS))

@@ -35,8 +35,9 @@ async def _lifespan(receive, send) -> None:
     while True:
         message = await receive()
         if message["type"] == "lifespan.startup":
+            await streams.lifespan_startup()
             await send({"type": "lifespan.startup.complete"})
         elif message["type"] == "lifespan.shutdown":
-            await streams.hubs_stop()
+            await streams.lifespan_shutdown()
             await send({"type": "lifespan.shutdown.complete"})
             return

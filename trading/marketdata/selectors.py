@@ -368,6 +368,10 @@ def ticker_window(*, symbol: str, window_ms: int, now_ms: int, full: bool) -> di
     cached = cache.get(key)
     if cached is not None:
         return cached
+    if not full:
+        # Binance's rolling window opens on a whole minute, so it may be up to
+        # 59,999 ms wider than asked, never narrower.
+        window_ms += (now_ms - window_ms) % MINUTE
     stats = window_stats(symbol=symbol, window_ms=window_ms, now_ms=now_ms)
     change = stats["close"] - stats["open"]
     percent = (change / stats["open"] * 100) if stats["open"] else Decimal(0)

@@ -13,7 +13,7 @@ import asyncio
 import json
 from urllib.parse import parse_qs
 
-from trading.streams import wsapi
+from trading.streams import shutdown, wsapi
 from trading.streams.connection import Connection, serve
 from trading.streams.hub import Hub
 from trading.streams.names import streams_from_path
@@ -45,6 +45,20 @@ async def hubs_stop() -> None:
     hub = _hubs.pop(loop, None)
     if hub is not None:
         await hub.stop()
+
+
+async def lifespan_startup() -> None:
+    """The server has started (on its event loop, in its main thread under
+    uvicorn): ``serverShutdown`` goes in front of its signal handlers."""
+    shutdown.signals_install()
+
+
+async def lifespan_shutdown() -> None:
+    """The server is stopping. Under uvicorn every connection was told and
+    closed on the signal, before this; a server that gets here with
+    connections still open tells them now."""
+    await shutdown.connections_leave()
+    await hubs_stop()
 
 
 def is_stream_path(path: str) -> bool:

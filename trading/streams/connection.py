@@ -14,7 +14,7 @@ import contextlib
 import json
 import time
 
-from trading.streams import payloads
+from trading.streams import payloads, shutdown
 from trading.streams.hub import Subscriber
 from trading.streams.names import Stream
 
@@ -25,16 +25,20 @@ MAX_FRAME_BYTES = 64 * 1024
 MESSAGES_PER_SECOND = 5.0
 MESSAGE_BURST = 10.0
 
+GOING_AWAY = 1001
 POLICY_VIOLATION = 1008
 MESSAGE_TOO_BIG = 1009
 TRY_AGAIN_LATER = 1013
 
 
 class Connection(Subscriber):
-    def __init__(self, send, *, combined: bool = False, micro: bool = False) -> None:
+    def __init__(
+        self, send, *, combined: bool = False, micro: bool = False, api: bool = False
+    ) -> None:
         self._send = send
         self.combined = combined
         self.micro = micro
+        self.api = api  # a WebSocket API connection, not market streams
         self.outbox: asyncio.Queue[str | None] = asyncio.Queue(maxsize=OUTBOX_FRAMES)
         self.closing: int | None = None
         self._tokens = MESSAGE_BURST
@@ -64,6 +68,22 @@ class Connection(Subscriber):
         if self.micro:
             event = payloads.in_microseconds(event)
         self.put_json({"subscriptionId": subscription_id, "event": event})
+
+    def leave(self, event_time: int) -> None:
+        """The server is shutting down: Binance's ``serverShutdown`` in this
+        connection's shape (raw, combined, or the WebSocket API's event), then
+        close."""
+        event = payloads.server_shutdown(event_time)
+        if self.micro:
+            event = payloads.in_microseconds(event)
+        if self.api:
+            frame: dict = {"event": event}
+        elif self.combined:
+            frame = {"stream": "!serverShutdown", "data": event}
+        else:
+            frame = event
+        self.put_json(frame)
+        self.close(GOING_AWAY)
 
     def close(self, code: int) -> None:
         """Close after what is already queued (or at once if the outbox is full)."""
@@ -119,6 +139,7 @@ async def serve(scope, receive, send, conn: Connection, on_open, on_text, on_clo
         return
     await send({"type": "websocket.accept"})
     writer = asyncio.create_task(conn.writer())
+    shutdown.opened(conn)
     try:
         await on_open()
         while conn.closing is None:
@@ -145,10 +166,13 @@ async def serve(scope, receive, send, conn: Connection, on_open, on_text, on_clo
         on_close()
         if conn.closing is None:
             conn.closing = 1000
-        if not writer.done():
-            with contextlib.suppress(asyncio.QueueFull):
-                conn.outbox.put_nowait(None)
-            try:
-                await asyncio.wait_for(writer, timeout=5)
-            except (TimeoutError, asyncio.CancelledError, Exception):  # noqa: BLE001
-                writer.cancel()
+        try:
+            if not writer.done():
+                with contextlib.suppress(asyncio.QueueFull):
+                    conn.outbox.put_nowait(None)
+                try:
+                    await asyncio.wait_for(writer, timeout=5)
+                except (TimeoutError, asyncio.CancelledError, Exception):  # noqa: BLE001
+                    writer.cancel()
+        finally:
+            shutdown.closed(conn)

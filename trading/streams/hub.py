@@ -33,13 +33,14 @@ from exchange.redis import REDIS_DOWN
 from trading.marketdata import selectors
 from trading.marketdata.klines import (
     DAY,
+    HOUR,
     INTERVALS,
     bucket_start,
     kline_row,
     klines_list,
 )
 from trading.streams import payloads, user_events
-from trading.streams.names import Stream
+from trading.streams.names import TICKER_WINDOWS, Stream
 from trading.symbols.selectors import symbols_list
 
 logger = logging.getLogger(__name__)
@@ -47,6 +48,17 @@ logger = logging.getLogger(__name__)
 GAP_WAIT_SECONDS = 0.5
 KEY_CHECK_SECONDS = 30
 SPEEDS = (100, 1000)
+WINDOW_MS = {"1h": HOUR, "4h": 4 * HOUR, "1d": DAY}
+# The tickers pushed once a second after a trade: the 24 h one (@ticker,
+# @miniTicker) and the rolling windows. Each read that predates the trade (the
+# selector caches a ticker for a second) is tried again the next second, up to
+# this many times in all.
+TICKERS = ("24h", *TICKER_WINDOWS)
+TICKER_READS = 3
+# Nothing to send before the next event: real-time streams, and the names the
+# exchange accepts but never sends on (it has no block trades and no reference
+# prices; docs/api.md).
+NO_FIRST_PAYLOAD = ("trade", "aggTrade", "depth", "blockTrade", "referencePrice")
 
 
 def now_ms() -> int:
@@ -91,7 +103,10 @@ class _SymbolState:
     top_seq: int = 0
     diffs: dict = field(default_factory=lambda: {s: _Diff() for s in SPEEDS})
     partial_dirty: bool = False
-    traded: bool = True  # tickers and candles to refresh
+    traded: bool = True  # candles and the average price to refresh
+    last_trade: int = -1  # the newest trade id the bus told of
+    # ticker -> reads left to find it up to date with last_trade
+    tickers_due: dict = field(default_factory=lambda: dict.fromkeys(TICKERS, 1))
 
 
 @dataclass(eq=False, slots=True)
@@ -190,7 +205,7 @@ class Hub:
         held = holders.setdefault(conn, [])
         if stream not in held:
             held.append(stream)
-        if stream.kind not in ("trade", "aggTrade", "depth"):
+        if stream.kind not in NO_FIRST_PAYLOAD:
             self._spawn(self._first_payload(conn, stream))
 
     def unsubscribe(self, conn: Subscriber, stream: Stream) -> None:
@@ -318,6 +333,8 @@ class Hub:
                 )
         if message["t"]:
             state.traded = True
+            state.last_trade = max(state.last_trade, *(t["t"] for t in message["t"]))
+            state.tickers_due = dict.fromkeys(TICKERS, TICKER_READS)
             event_time = message["E"]
             trade_topic = ("trade", symbol, "", 0, 1000)
             agg_topic = ("aggTrade", symbol, "", 0, 1000)
@@ -413,6 +430,7 @@ class Hub:
     async def _tick_second(self) -> None:
         second = int(time.time())
         minis = []
+        windowed: dict[str, list] = {window: [] for window in TICKER_WINDOWS}
         for symbol, state in list(self.symbols.items()):
             self._flush_diffs(symbol, state, (1000,))
             if state.top_known:
@@ -426,13 +444,14 @@ class Hub:
                             ),
                         )
             traded, state.traded = state.traded, False
+            due, state.tickers_due = state.tickers_due, {}
             wants_ticker = self._has("ticker", symbol, "", 0, 1000) or self._has(
                 "miniTicker", symbol, "", 0, 1000
             )
             all_mini = self._has("allMiniTicker", "", "", 0, 1000)
-            if traded and (wants_ticker or all_mini):
+            if "24h" in due and (wants_ticker or all_mini):
                 body = await self._ticker(symbol)
-                if body is not None:
+                if self._up_to_date(state, "24h", due, body):
                     event_time = now_ms()
                     self._publish(
                         ("ticker", symbol, "", 0, 1000),
@@ -441,6 +460,7 @@ class Hub:
                     mini = payloads.mini_ticker(event_time, body)
                     self._publish(("miniTicker", symbol, "", 0, 1000), mini)
                     minis.append(mini)
+            await self._window_tickers(symbol, state, due, windowed)
             if traded and self._has("avgPrice", symbol, "", 0, 1000):
                 avg = await self._avg(symbol)
                 if avg is not None:
@@ -455,9 +475,42 @@ class Hub:
                     self.klines_sent.pop((symbol, topic[2]), None)
         if minis:
             self._publish(("allMiniTicker", "", "", 0, 1000), minis)
+        for window, changed in windowed.items():
+            if changed:
+                self._publish(("allWindowTicker", "", window, 0, 1000), changed)
         await self._klines(second)
         if second % KEY_CHECK_SECONDS == 0:
             await self._keys_check()
+
+    def _up_to_date(self, state: _SymbolState, ticker: str, due: dict, body) -> bool:
+        """Whether to send ``body``: it tells of the symbol's last trade, or it is
+        the last read allowed. A read that predates the trade makes ``ticker``
+        due again next second."""
+        if body is None:
+            return False
+        if body["lastId"] >= state.last_trade or due[ticker] <= 1:
+            return True
+        state.tickers_due[ticker] = due[ticker] - 1
+        return False
+
+    async def _window_tickers(
+        self, symbol: str, state: _SymbolState, due: dict, changed: dict[str, list]
+    ) -> None:
+        """``<symbol>@ticker_<w>`` for each window due that someone follows,
+        directly or through ``!ticker_<w>@arr``; each payload sent is added to
+        ``changed[w]``."""
+        for window in TICKER_WINDOWS:
+            topic = ("windowTicker", symbol, window, 0, 1000)
+            if window not in due or (
+                topic not in self.topics
+                and not self._has("allWindowTicker", "", window, 0, 1000)
+            ):
+                continue
+            body = await self._window_ticker(symbol, window)
+            if self._up_to_date(state, window, due, body):
+                payload = payloads.window_ticker(now_ms(), window, body)
+                self._publish(topic, payload)
+                changed[window].append(payload)
 
     async def _keys_check(self) -> None:
         """End the streams of keys deactivated without a notice on the bus (an
@@ -541,6 +594,11 @@ class Hub:
                 return
             build = payloads.ticker if stream.kind == "ticker" else payloads.mini_ticker
             payload = build(now_ms(), body)
+        elif stream.kind == "windowTicker":
+            body = await self._window_ticker(symbol, stream.interval)
+            if body is None:
+                return
+            payload = payloads.window_ticker(now_ms(), stream.interval, body)
         elif stream.kind == "avgPrice":
             avg = await self._avg(symbol)
             if avg is None:
@@ -551,15 +609,27 @@ class Hub:
             if not rows:
                 return
             payload = payloads.kline(symbol, now_ms(), stream.interval, rows[-1], False)
-        else:  # allMiniTicker: every listed symbol once
+        elif stream.kind in ("allMiniTicker", "allWindowTicker"):
+            # Every listed symbol once.
             rows = await self._read(symbols_list)
-            bodies = [await self._ticker(row.symbol) for row in rows or []]
             now = now_ms()
-            payload = [payloads.mini_ticker(now, b) for b in bodies if b is not None]
+            payload = []
             for row in rows or []:
                 self._state(row.symbol)
+                if stream.kind == "allMiniTicker":
+                    body = await self._ticker(row.symbol)
+                    if body is not None:
+                        payload.append(payloads.mini_ticker(now, body))
+                else:
+                    body = await self._window_ticker(row.symbol, stream.interval)
+                    if body is not None:
+                        payload.append(
+                            payloads.window_ticker(now, stream.interval, body)
+                        )
             if not payload:
                 return
+        else:
+            return
         conn.deliver(stream, payload, json.dumps(payload, separators=(",", ":")))
 
     async def _listed(self) -> set[str]:
@@ -587,6 +657,16 @@ class Hub:
             window_ms=DAY,
             now_ms=now_ms(),
             full=True,
+        )
+
+    async def _window_ticker(self, symbol: str, window: str) -> dict | None:
+        """The REST rolling-window ticker (``/api/v3/ticker?windowSize=``)."""
+        return await self._read(
+            selectors.ticker_window,
+            symbol=symbol,
+            window_ms=WINDOW_MS[window],
+            now_ms=now_ms(),
+            full=False,
         )
 
     async def _avg(self, symbol: str) -> dict | None:

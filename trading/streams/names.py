@@ -1,7 +1,9 @@
 """Binance stream names: parsing and validation. Pure: no Django, no I/O.
 
 A name is ``<symbol>@<kind>[@<options>]`` (the symbol lowercase, as Binance
-documents), or ``!miniTicker@arr`` (with python-binance's ``@1000ms`` suffix).
+documents), ``!miniTicker@arr`` (with python-binance's ``@1000ms`` suffix) or
+``!ticker_<window>@arr``. The retired ``!ticker@arr`` and ``!bookTicker`` are not
+names: Binance no longer serves them.
 :func:`stream_parse` returns a :class:`Stream` whose ``topic`` is what the hub
 fans out by; the name itself, as the client wrote it, is what the client gets
 back (in ``LIST_SUBSCRIPTIONS`` and the combined wrapper's ``stream``).
@@ -16,12 +18,21 @@ KLINE_INTERVALS = (
     "1s 1m 3m 5m 15m 30m 1h 2h 4h 6h 8h 12h 1d 3d 1w 1M".split()  # noqa: SIM905
 )
 PARTIAL_LEVELS = (5, 10, 20)
+# The rolling-window tickers' windows: ``@ticker_<w>`` and ``!ticker_<w>@arr``.
+TICKER_WINDOWS = ("1h", "4h", "1d")
 MAX_NAME_LENGTH = 64
 
 _SYMBOL = r"(?P<symbol>[a-z0-9]{2,20})"
 _PATTERNS = [
-    (re.compile(_SYMBOL + r"@(?P<kind>trade|aggTrade|bookTicker)"), None),
-    (re.compile(_SYMBOL + r"@(?P<kind>miniTicker|ticker|avgPrice)"), None),
+    (re.compile(_SYMBOL + r"@(?P<kind>trade|aggTrade|blockTrade|bookTicker)"), None),
+    (
+        re.compile(_SYMBOL + r"@(?P<kind>miniTicker|ticker|avgPrice|referencePrice)"),
+        None,
+    ),
+    (
+        re.compile(_SYMBOL + r"@ticker_(?P<window>" + "|".join(TICKER_WINDOWS) + ")"),
+        "windowTicker",
+    ),
     (
         re.compile(
             _SYMBOL
@@ -39,17 +50,19 @@ _PATTERNS = [
     ),
 ]
 _ALL_MINI = re.compile(r"!miniTicker@arr(?:@1000ms)?")
+_ALL_WINDOW = re.compile(r"!ticker_(?P<window>" + "|".join(TICKER_WINDOWS) + r")@arr")
 
 
 @dataclass(frozen=True, slots=True)
 class Stream:
-    """A parsed stream name. ``kind`` is trade, aggTrade, bookTicker, miniTicker,
-    ticker, avgPrice, kline, depth (diff) or depthN (partial), or allMiniTicker."""
+    """A parsed stream name. ``kind`` is trade, aggTrade, blockTrade, bookTicker,
+    miniTicker, ticker, windowTicker, avgPrice, referencePrice, kline, depth (diff)
+    or depthN (partial), or allMiniTicker or allWindowTicker."""
 
     name: str
     kind: str
     symbol: str = ""  # upper case, as the exchange names it
-    interval: str = ""  # kline interval
+    interval: str = ""  # kline interval, or the window of a rolling-window ticker
     levels: int = 0  # partial depth levels
     speed_ms: int = 1000  # depth update speed
 
@@ -67,6 +80,9 @@ def stream_parse(name: object) -> Stream | None:
         return None
     if _ALL_MINI.fullmatch(name):
         return Stream(name=name, kind="allMiniTicker")
+    match = _ALL_WINDOW.fullmatch(name)
+    if match is not None:
+        return Stream(name=name, kind="allWindowTicker", interval=match["window"])
     for pattern, kind in _PATTERNS:
         match = pattern.fullmatch(name)
         if match is None:
@@ -76,6 +92,8 @@ def stream_parse(name: object) -> Stream | None:
             return Stream(
                 name=name, kind="kline", symbol=symbol, interval=match["interval"]
             )
+        if kind == "windowTicker":
+            return Stream(name=name, kind=kind, symbol=symbol, interval=match["window"])
         if kind == "depth":
             speed = 100 if match["speed"] == "100ms" else 1000
             levels = int(match["levels"]) if match["levels"] else 0

@@ -142,6 +142,37 @@ def ticker(event_time: int, t: dict) -> dict:
     }
 
 
+def window_ticker(event_time: int, window: str, t: dict) -> dict:
+    """``<symbol>@ticker_<window>``, from a REST rolling-window ticker
+    (``selectors.ticker_window(full=False)``): event ``1hTicker``, ``4hTicker``
+    or ``1dTicker``; no previous close, last quantity or book, unlike
+    ``24hrTicker``."""
+    return {
+        "e": f"{window}Ticker",
+        "E": event_time,
+        "s": t["symbol"],
+        "p": t["priceChange"],
+        "P": t["priceChangePercent"],
+        "o": t["openPrice"],
+        "h": t["highPrice"],
+        "l": t["lowPrice"],
+        "c": t["lastPrice"],
+        "w": t["weightedAvgPrice"],
+        "v": t["volume"],
+        "q": t["quoteVolume"],
+        "O": t["openTime"],
+        "C": t["closeTime"],
+        "F": t["firstId"],
+        "L": t["lastId"],
+        "n": t["count"],
+    }
+
+
+def server_shutdown(event_time: int) -> dict:
+    """``serverShutdown``: the server is about to close the connection."""
+    return {"e": "serverShutdown", "E": event_time}
+
+
 def avg_price(symbol: str, event_time: int, avg: dict) -> dict:
     return {
         "e": "avgPrice",

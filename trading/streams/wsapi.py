@@ -373,7 +373,7 @@ def client_ip(scope) -> str:
 async def serve_api(scope, receive, send, hub: Hub, *, micro: bool) -> None:
     query = scope.get("query_string", b"").decode("latin-1")
     rate_limits = "returnratelimits=false" not in query.lower()
-    conn = Connection(send, micro=micro)
+    conn = Connection(send, micro=micro, api=True)
     session = ApiSession(conn, hub, client_ip(scope), rate_limits)
 
     async def on_open() -> None:

@@ -11,11 +11,18 @@ import gc
 import socket
 import threading
 import time
+from decimal import Decimal
 
 import pytest
 import uvicorn
 from asgiref.sync import SyncToAsync
 from django.db import connections
+
+from tests.factories import funded_user
+from tests.trading.streams.burst import FUNDS
+from trading.models import Trade
+from trading.orders import services as order_services
+from trading.orders import types as order_types
 
 
 def free_port() -> int:
@@ -118,3 +125,21 @@ def _hubs():
     from trading.streams import app
 
     return app._hubs
+
+
+def cross(price: str, qty: str = "0.01", symbol: str = "BTCUSDT") -> Trade:
+    """One trade at ``price`` between two new traders; the trade row."""
+    maker, taker = funded_user(**FUNDS), funded_user(**FUNDS)
+    for user, side in ((maker, "SELL"), (taker, "BUY")):
+        order_services.order_place(
+            user_id=user.id,
+            request=order_types.OrderRequest(
+                symbol=symbol,
+                side=side,
+                type="LIMIT",
+                time_in_force="GTC",
+                quantity=Decimal(qty),
+                price=Decimal(price),
+            ),
+        )
+    return Trade.objects.filter(symbol_id=symbol).latest("trade_id")

@@ -21,6 +21,15 @@ from trading.streams.names import KLINE_INTERVALS, stream_parse, streams_from_pa
         ("btcusdt@kline_1m@+08:00", "kline", "BTCUSDT", {"interval": "1m"}),
         ("!miniTicker@arr", "allMiniTicker", "", {}),
         ("!miniTicker@arr@1000ms", "allMiniTicker", "", {}),
+        ("btcusdt@ticker_1h", "windowTicker", "BTCUSDT", {"interval": "1h"}),
+        ("ethbtc@ticker_4h", "windowTicker", "ETHBTC", {"interval": "4h"}),
+        ("btcusdt@ticker_1d", "windowTicker", "BTCUSDT", {"interval": "1d"}),
+        ("!ticker_1h@arr", "allWindowTicker", "", {"interval": "1h"}),
+        ("!ticker_4h@arr", "allWindowTicker", "", {"interval": "4h"}),
+        ("!ticker_1d@arr", "allWindowTicker", "", {"interval": "1d"}),
+        # Accepted, never sent on: no block trades, no reference prices.
+        ("btcusdt@blockTrade", "blockTrade", "BTCUSDT", {}),
+        ("btcusdt@referencePrice", "referencePrice", "BTCUSDT", {}),
         # Valid names for a symbol we do not list: accepted, they never send.
         ("xrpxrp@trade", "trade", "XRPXRP", {}),
     ],
@@ -31,6 +40,14 @@ def test_valid_names(name, kind, symbol, extra):
     assert (stream.name, stream.kind, stream.symbol) == (name, kind, symbol)
     for field, value in extra.items():
         assert getattr(stream, field) == value
+
+
+def test_window_tickers_are_their_own_topics():
+    """One topic per window: a 1h subscriber must not get 4h payloads."""
+    topics = {stream_parse(f"btcusdt@ticker_{w}").topic for w in ("1h", "4h", "1d")}
+    topics |= {stream_parse(f"!ticker_{w}@arr").topic for w in ("1h", "4h", "1d")}
+    topics.add(stream_parse("btcusdt@ticker").topic)
+    assert len(topics) == 7
 
 
 def test_every_binance_kline_interval():
@@ -50,7 +67,20 @@ def test_every_binance_kline_interval():
         "btcusdt",
         "",
         "0",
-        "!ticker@arr",  # retired by Binance
+        "!ticker@arr",  # retired by Binance on 2026-03-26
+        "!bookTicker",  # removed by Binance in 2022
+        "btcusdt@ticker_2h",  # windows are 1h, 4h and 1d only
+        "btcusdt@ticker_1w",
+        "btcusdt@ticker_",
+        "btcusdt@ticker_1h@arr",
+        "!ticker_1h",
+        "!ticker_2h@arr",
+        "!ticker_1h@arr@1000ms",
+        "!ticker_1H@arr",
+        "BTCUSDT@ticker_1h",
+        "btcusdt@blocktrade",  # names are case-sensitive
+        "btcusdt@referenceprice",
+        "btcusdt@referencePrice@1000ms",
         "btcusdt@trade" + "x" * 100,
         None,
         17,

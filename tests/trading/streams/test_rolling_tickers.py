@@ -1,0 +1,266 @@
+"""The rolling-window tickers ``<symbol>@ticker_<1h|4h|1d>`` and
+``!ticker_<w>@arr``: Binance's documented fields (web-socket-streams.md,
+"Individual Symbol Rolling Window Statistics Streams") with the values REST's
+``/api/v3/ticker?windowSize=`` gives; pushed once a second after a trade and
+never from a read that predates it; and end to end on a served stack."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import time
+from decimal import Decimal
+
+import pytest
+import websockets
+from asgiref.sync import async_to_sync
+from django.core.cache import cache
+
+from exchange import bus
+from tests.trading.api.conftest import API_DB, public
+from tests.trading.streams.conftest import cross
+from tests.trading.streams.test_depth_continuity import Captured, Recorder
+from trading.marketdata import selectors
+from trading.marketdata.klines import DAY, HOUR, MINUTE
+from trading.streams import payloads
+from trading.streams.hub import Hub
+from trading.streams.names import stream_parse
+
+pytestmark = API_DB
+
+WINDOWS = {"1h": HOUR, "4h": 4 * HOUR, "1d": DAY}
+DECIMAL, INTEGER, TEXT = "decimal", "int", "str"
+# Binance's payload, field by field.
+WINDOW_TICKER_FIELDS = {
+    "e": TEXT,
+    "E": INTEGER,
+    "s": TEXT,
+    "p": DECIMAL,
+    "P": DECIMAL,
+    "o": DECIMAL,
+    "h": DECIMAL,
+    "l": DECIMAL,
+    "c": DECIMAL,
+    "w": DECIMAL,
+    "v": DECIMAL,
+    "q": DECIMAL,
+    "O": INTEGER,
+    "C": INTEGER,
+    "F": INTEGER,
+    "L": INTEGER,
+    "n": INTEGER,
+}
+# The REST rolling-window ticker's field for each payload field.
+REST_FIELD = {
+    "s": "symbol",
+    "p": "priceChange",
+    "P": "priceChangePercent",
+    "o": "openPrice",
+    "h": "highPrice",
+    "l": "lowPrice",
+    "c": "lastPrice",
+    "w": "weightedAvgPrice",
+    "v": "volume",
+    "q": "quoteVolume",
+    "O": "openTime",
+    "C": "closeTime",
+    "F": "firstId",
+    "L": "lastId",
+    "n": "count",
+}
+
+
+def assert_shape(payload: dict, fields: dict) -> None:
+    assert list(payload) == list(fields)
+    for key, kind in fields.items():
+        value = payload[key]
+        if kind == INTEGER:
+            assert type(value) is int, key
+        else:
+            assert type(value) is str, key
+            if kind == DECIMAL:
+                Decimal(value)  # a number, as a string
+
+
+@pytest.mark.parametrize("window", list(WINDOWS))
+def test_payload_has_binances_fields_and_rests_values(symbols, window):
+    first = cross("60000", "0.02")
+    last = cross("60100", "0.01")
+    cache.clear()
+    now = int(time.time() * 1000)
+    body = selectors.ticker_window(
+        symbol="BTCUSDT", window_ms=WINDOWS[window], now_ms=now, full=False
+    )
+    payload = payloads.window_ticker(now + 5, window, body)
+
+    assert_shape(payload, WINDOW_TICKER_FIELDS)
+    assert payload["e"] == f"{window}Ticker" and payload["E"] == now + 5
+    assert (payload["F"], payload["L"], payload["n"]) == (
+        first.trade_id,
+        last.trade_id,
+        2,
+    )
+    assert (payload["o"], payload["c"]) == ("60000.00000000", "60100.00000000")
+    assert payload["v"] == "0.03000000"
+    # The window opens on a whole minute, up to 59,999 ms before now - window.
+    assert payload["O"] % MINUTE == 0 and payload["C"] == now
+    assert 0 <= (now - WINDOWS[window]) - payload["O"] < MINUTE
+
+    rest = public("ticker", {"symbol": "BTCUSDT", "windowSize": window}).body
+    for key, name in REST_FIELD.items():
+        if key not in ("O", "C"):
+            assert payload[key] == rest[name], key
+
+
+def test_server_shutdown_payload():
+    assert payloads.server_shutdown(1770123456789) == {
+        "e": "serverShutdown",
+        "E": 1770123456789,
+    }
+    assert payloads.in_microseconds(payloads.server_shutdown(1770123456789)) == {
+        "e": "serverShutdown",
+        "E": 1770123456789000,
+    }
+
+
+def test_microseconds_convert_the_window_tickers_times_only(symbols):
+    cross("60000")
+    now = int(time.time() * 1000)
+    body = selectors.ticker_window(
+        symbol="BTCUSDT", window_ms=HOUR, now_ms=now, full=False
+    )
+    payload = payloads.window_ticker(now, "1h", body)
+    micro = payloads.in_microseconds(payload)
+    for key in ("E", "O", "C"):
+        assert micro[key] == payload[key] * 1000
+    for key in ("F", "L", "n"):
+        assert micro[key] == payload[key]
+
+
+@pytest.mark.parametrize(
+    ("name", "read", "event"),
+    [
+        ("btcusdt@ticker_4h", "_window_ticker", "4hTicker"),
+        ("btcusdt@ticker", "_ticker", "24hrTicker"),
+    ],
+)
+def test_a_read_that_predates_the_trade_is_read_again(symbols, name, read, event):
+    """The selector caches a ticker for a second: a read in that second after a
+    trade still has the figures from before it. The hub reads again the next
+    second instead of sending them as the change, and sends nothing more until
+    the next trade."""
+    hub = Hub()
+    recorder = Recorder()
+    stream = stream_parse(name)
+    real = getattr(hub, read)
+    window = (stream.interval,) if stream.kind == "windowTicker" else ()
+    reads: list = []
+
+    async def subscribe():
+        hub.subscribe(recorder, stream)
+        await asyncio.gather(*hub.tasks)  # the first payload, before any trade
+        reads.append(await real("BTCUSDT", *window))
+
+    async def the_cached_one_first(symbol, *window):
+        return reads.pop() if reads else await real(symbol, *window)
+
+    async_to_sync(subscribe)()
+    assert [e["n"] for e in recorder.events] == [0]
+    setattr(hub, read, the_cached_one_first)
+    with Captured() as captured:
+        trade = cross("61000")
+        messages = captured.drain()
+    cache.clear()
+    for message in messages:
+        hub.on_message(bus.MARKET, message)
+
+    async_to_sync(hub._tick_second)()  # reads the pre-trade figures: nothing
+    assert len(recorder.events) == 1
+    async_to_sync(hub._tick_second)()  # reads again: the trade
+    assert len(recorder.events) == 2
+    sent = recorder.events[-1]
+    assert sent["e"] == event
+    assert (sent["n"], sent["L"], sent["c"]) == (1, trade.trade_id, "61000.00000000")
+    async_to_sync(hub._tick_second)()  # no trade since: nothing
+    assert len(recorder.events) == 2
+
+
+def test_all_market_array_holds_only_the_symbols_that_traded(symbols):
+    hub = Hub()
+    recorder = Recorder()
+    for name in ("!ticker_1h@arr", "!ticker_1d@arr", "ethbtc@ticker_1h"):
+        hub.topics.setdefault(stream_parse(name).topic, {})[recorder] = [
+            stream_parse(name)
+        ]
+    with Captured() as captured:
+        cross("60000")
+        messages = captured.drain()
+    cache.clear()
+    for message in messages:
+        hub.on_message(bus.MARKET, message)
+    for symbol in ("ETHUSDT", "ETHBTC"):
+        hub._state(symbol).tickers_due = {}  # known, nothing traded
+    async_to_sync(hub._tick_second)()
+    arrays = [e for e in recorder.events if isinstance(e, list)]
+    assert [[t["e"] for t in a] for a in arrays] == [["1hTicker"], ["1dTicker"]]
+    assert all(a[0]["s"] == "BTCUSDT" and a[0]["n"] == 1 for a in arrays)
+    assert not [e for e in recorder.events if isinstance(e, dict)]  # ETHBTC quiet
+
+
+def test_served_streams_send_the_trade(served, background):
+    """Combined (from the URL) and raw (by SUBSCRIBE) connections to uvicorn
+    receive the windows' tickers of a trade."""
+    url = f"ws://{served}/stream?streams=btcusdt@ticker_1h/!ticker_4h@arr"
+    sockets: dict = {}
+
+    async def connect():
+        sockets["combined"] = await websockets.connect(url)
+        sockets["raw"] = raw = await websockets.connect(f"ws://{served}/ws/0")
+        await raw.send(
+            json.dumps(
+                {"method": "SUBSCRIBE", "params": ["btcusdt@ticker_1d"], "id": 7}
+            )
+        )
+        assert json.loads(await raw.recv()) == {"result": None, "id": 7}
+
+    async def combined_until(trade_id: int) -> dict:
+        """Frames by stream, the first of each that tells of the trade."""
+        seen: dict = {}
+        while {"btcusdt@ticker_1h", "!ticker_4h@arr"} - set(seen):
+            frame = json.loads(await sockets["combined"].recv())
+            data = frame["data"]
+            last = data[-1] if isinstance(data, list) else data
+            if last["L"] == trade_id:
+                seen.setdefault(frame["stream"], data)
+        return seen
+
+    async def raw_until(trade_id: int) -> dict:
+        while True:
+            event = json.loads(await sockets["raw"].recv())
+            assert event["e"] == "1dTicker"
+            if event["L"] == trade_id:
+                return event
+
+    async def close():
+        for ws in sockets.values():
+            await ws.close()
+
+    background.run(connect())
+    try:
+        # Whatever the first payloads held, the trade must come through.
+        trade = cross("62000")
+        seen = background.run(combined_until(trade.trade_id))
+        one = seen["btcusdt@ticker_1h"]
+        assert_shape(one, WINDOW_TICKER_FIELDS)
+        assert (one["e"], one["s"], one["c"], one["n"]) == (
+            "1hTicker",
+            "BTCUSDT",
+            "62000.00000000",
+            1,
+        )
+        assert [t["e"] for t in seen["!ticker_4h@arr"]] == ["4hTicker"]
+        event = background.run(raw_until(trade.trade_id))
+        assert_shape(event, WINDOW_TICKER_FIELDS)
+        assert event["c"] == "62000.00000000"
+    finally:
+        background.run(close())

@@ -136,6 +136,15 @@ export const accounts = {
     call("POST", "/api/v1/api-keys", { json: fields, auth: true }),
   revokeApiKey: (id) =>
     call("DELETE", `/api/v1/api-keys/${encodeURIComponent(id)}`, { auth: true }),
+  // Two-factor: enrol answers { secret, otpauthUri, qrSvg }; confirm and
+  // recoveryCodes answer { recoveryCodes }, shown once.
+  twoFactorEnrol: () => call("POST", "/api/v1/me/2fa/enrol", { auth: true }),
+  twoFactorConfirm: (otp) =>
+    call("POST", "/api/v1/me/2fa/confirm", { json: { otp }, auth: true }),
+  twoFactorRecoveryCodes: (otp) =>
+    call("POST", "/api/v1/me/2fa/recovery-codes", { json: { otp }, auth: true }),
+  twoFactorDisable: (otp) =>
+    call("POST", "/api/v1/me/2fa/disable", { json: { otp }, auth: true }),
 };
 
 export const trading = {

@@ -200,8 +200,13 @@ class BearerJWTAuthentication(JWTAuthentication):
         try:
             return super().authenticate(request)
         except (AuthenticationFailed, TokenError):
+            # RFC 6750's challenge tells a client that the token, not something
+            # else in the request (a two-factor code), was refused: refresh it.
             raise ExchangeError(
-                errors.UNAUTHORIZED, "Invalid or expired token.", 401
+                errors.UNAUTHORIZED,
+                "Invalid or expired token.",
+                401,
+                headers={"WWW-Authenticate": 'Bearer error="invalid_token"'},
             ) from None
 
 

@@ -1,14 +1,16 @@
 """The web app on a served exchange: screenshots and first-load figures.
 
     .venv/bin/python -m tools.web_pages screenshots   # docs/screenshots/*.png
-    .venv/bin/python -m tools.web_pages perf [--mode prod|dev] [--runs 5]
+    .venv/bin/python -m tools.web_pages perf [--mode run|prod] [--runs 7]
 
 Each run serves a throwaway exchange on the embedded default (SQLite in a temporary
-folder, local-memory cache): `prod` is the image's gunicorn with DEBUG off and the
-collected, hashed, compressed static files; `dev` is `make run`'s runserver. The
-demo data is seed_demo's plus a few hours of trades between alice and bob, placed
-through the order service with a clock set back, so that the chart has candles.
-Chromium is Debian's (scripts/install-browser.sh), driven by Playwright.
+folder, local-memory cache): `run` is `make run`'s command (DEBUG on, one uvicorn
+process through scripts/serve-streams.sh: REST, static files and the streams);
+`prod` is the image's gunicorn with DEBUG off and the collected, hashed,
+compressed static files (REST only, so the page polls). The demo data is
+seed_demo's plus a day of trades between alice and bob, placed through the order
+service with a clock set back, so that the chart has candles. Chromium is
+Debian's (scripts/install-browser.sh), driven by Playwright.
 """
 
 from __future__ import annotations
@@ -38,7 +40,9 @@ VIEWPORTS = {
     "desktop": {"width": 1440, "height": 900},
     "phone": {"width": 390, "height": 844},
 }
-# The trading screen is usable once the book, the form and the chart are drawn.
+# The trading screen is usable once the page has its symbol (data-ready), the
+# book has at least one ask level drawn, the chart has its canvas and the order
+# form has its button (or, signed out, its "Log in" link).
 USABLE = """() => document.body.dataset.ready
     && document.querySelector('#book-asks tr.level')
     && document.querySelector('#chart canvas')
@@ -50,7 +54,7 @@ def environment(workdir: Path, mode: str) -> dict:
         k: v for k, v in os.environ.items() if k not in ("DATABASE_URL", "REDIS_URL")
     }
     env.update(SQLITE_PATH=str(workdir / "web.sqlite3"), LOG_LEVEL="WARNING")
-    if mode == "dev":
+    if mode == "run":
         env["DEBUG"] = "1"
         return env
     env.update(
@@ -155,13 +159,9 @@ def served(mode: str, port: int):
             ]
             env["PORT"] = str(port)
         else:
-            command = [
-                PYTHON,
-                "manage.py",
-                "runserver",
-                f"127.0.0.1:{port}",
-                "--noreload",
-            ]
+            # make run's last line: scripts/serve-streams.sh execs uvicorn.
+            command = ["bash", "scripts/serve-streams.sh"]
+            env.update(BIND_HOST="127.0.0.1", STREAMS_PORT=str(port))
         server = subprocess.Popen(command, cwd=ROOT, env=env)  # noqa: S603
         base = f"http://127.0.0.1:{port}"
         try:
@@ -215,8 +215,26 @@ def screenshots(base: str) -> None:
                 page.screenshot(
                     path=SHOTS / f"trade-{name}{suffix}.png", full_page=True
                 )
+                if scheme == "light":
+                    account(page, base, SHOTS / f"account-{name}.png")
                 context.close()
         browser.close()
+
+
+def account(page, base: str, path: Path) -> None:
+    """The account page halfway through turning two-factor on: the QR code and
+    the secret shown, the code asked for."""
+    page.click("#whoami")
+    page.wait_for_url(base + "/account")
+    page.wait_for_selector("table.keys tbody tr")
+    page.click("#twofactor-start")
+    page.wait_for_function(
+        "() => document.querySelector('#twofactor-qr')?.naturalWidth > 0"
+    )
+    # The code field takes the focus and scrolls the page; show it from the top.
+    page.evaluate("document.activeElement.blur(); window.scrollTo(0, 0)")
+    page.wait_for_timeout(300)
+    page.screenshot(path=path, full_page=True)
 
 
 def first_loads(base: str, runs: int, waterfall: bool = False) -> list[dict]:
@@ -247,9 +265,11 @@ def first_loads(base: str, runs: int, waterfall: bool = False) -> list[dict]:
             )
             finished = []
             page.on("requestfinished", lambda r, finished=finished: finished.append(r))
+            load = os.getloadavg()[0]
             page.goto(base + "/trade/BTCUSDT", wait_until="commit")
             page.wait_for_function(USABLE, polling="raf")
             usable_ms = page.evaluate("performance.now()")
+            feed = page.evaluate("document.getElementById('feed-mode').dataset.mode")
             transferred_at_usable = sum(sizes.values())
             requests_at_usable = len(sizes)
             by_kind: dict[str, int] = {}
@@ -271,6 +291,8 @@ def first_loads(base: str, runs: int, waterfall: bool = False) -> list[dict]:
                     "requests_at_usable": requests_at_usable,
                     "bytes_at_usable_by_type": by_kind,
                     "bytes_at_network_idle": sum(sizes.values()),
+                    "feed_at_usable": feed,
+                    "load_average_1m": round(load, 2),
                 }
             )
             if waterfall:
@@ -286,14 +308,48 @@ def first_loads(base: str, runs: int, waterfall: bool = False) -> list[dict]:
     return results
 
 
+def machine() -> dict:
+    """What the figures were measured on: the CPU as lscpu names it, the speed of
+    a bare Python loop on it (ns per empty for-iteration, best of 5), and the
+    load average, which on a shared machine moves the figures more than anything."""
+    model = "unknown"
+    try:
+        lscpu = subprocess.run(  # noqa: S603
+            ["lscpu"],  # noqa: S607
+            capture_output=True,
+            text=True,
+            check=True,
+        ).stdout
+        for line in lscpu.splitlines():
+            if line.startswith("Model name:"):
+                model = line.split(":", 1)[1].strip()
+                break
+    except (OSError, subprocess.CalledProcessError):
+        pass
+    n = 3_000_000
+    best = float("inf")
+    for _ in range(5):
+        start = time.perf_counter_ns()
+        for _ in range(n):
+            pass
+        best = min(best, (time.perf_counter_ns() - start) / n)
+    return {
+        "cpu": model,
+        "cores": os.cpu_count(),
+        "python": sys.version.split()[0],
+        "loop_ns_per_iteration": round(best, 1),
+        "load_average": [round(x, 2) for x in os.getloadavg()],
+    }
+
+
 def main() -> None:
     if sys.argv[1:] == ["_history"]:
         demo_history()
         return
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("what", choices=["screenshots", "perf", "serve"])
-    parser.add_argument("--mode", choices=["prod", "dev"], default="prod")
-    parser.add_argument("--runs", type=int, default=5)
+    parser.add_argument("--mode", choices=["run", "prod"], default="run")
+    parser.add_argument("--runs", type=int, default=7)
     parser.add_argument("--port", type=int, default=8121)
     parser.add_argument("--base", help="measure this running server instead")
     parser.add_argument(
@@ -301,7 +357,8 @@ def main() -> None:
     )
     args = parser.parse_args()
     if args.base:
-        report(args, first_loads(args.base, args.runs, args.waterfall))
+        before = machine()
+        report(args, first_loads(args.base, args.runs, args.waterfall), before)
         return
     with served(args.mode, args.port) as base:
         if args.what == "serve":
@@ -316,20 +373,27 @@ def main() -> None:
             screenshots(base)
             print(f"screenshots in {SHOTS.relative_to(ROOT)}")
             return
+        before = machine()
         results = first_loads(base, args.runs, args.waterfall)
-    report(args, results)
+    report(args, results, before)
 
 
-def report(args, results: list[dict]) -> None:
+def report(args, results: list[dict], before: dict) -> None:
     for row in results:
         print(json.dumps(row))
+    after = os.getloadavg()
+    print(json.dumps({**before, "load_average_after": [round(x, 2) for x in after]}))
     usable = [r["usable_ms"] for r in results]
-    first = results[0]
+    sizes = [r["bytes_at_usable"] for r in results]
+    idle = [r["bytes_at_network_idle"] for r in results]
+    requests = [r["requests_at_usable"] for r in results]
     print(
-        f"mode={args.mode} runs={len(results)} "
-        f"usable median={statistics.median(usable)} ms max={max(usable)} ms; "
-        f"transferred at usable {first['bytes_at_usable']} bytes "
-        f"in {first['requests_at_usable']} requests"
+        f"mode={args.mode} runs={len(results)} usable median "
+        f"{statistics.median(usable):.0f} ms ({min(usable)}-{max(usable)}); "
+        f"transferred until usable {min(sizes) / 1000:.1f}-{max(sizes) / 1000:.1f} KB "
+        f"in {min(requests)}-{max(requests)} requests, until network idle "
+        f"{min(idle) / 1000:.1f}-{max(idle) / 1000:.1f} KB; "
+        f"load average {before['load_average'][0]} -> {after[0]:.2f}"
     )
 
 

@@ -123,6 +123,8 @@ def test_expired_and_tampered_access_tokens_are_refused(api):
     bearer(api, expired)
     response = api.get("/api/v1/me")
     assert response.status_code == 401 and response.json()["code"] == -1002
+    # The challenge tells a client to refresh (RFC 6750), unlike other 401s.
+    assert response["WWW-Authenticate"] == 'Bearer error="invalid_token"'
     claims["exp"] = int(time.time()) + 600
     unsigned = jwt.encode(claims, None, algorithm="none")
     bearer(api, unsigned)

@@ -90,6 +90,8 @@ def test_a_wrong_code_does_not_confirm(api, clock):
     wrong = api.post("/api/v1/me/2fa/confirm", {"otp": "000000"}, format="json")
     assert wrong.status_code == 401
     assert wrong.json() == {"code": -1002, "msg": "Invalid two-factor code."}
+    # Not the token's fault: no challenge, so a client does not refresh and retry.
+    assert "WWW-Authenticate" not in wrong
     assert not twofactor.twofactor_enabled(user_id=user.id)
 
 

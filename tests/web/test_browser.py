@@ -2,11 +2,13 @@
 operator, trade with each other, cancel, and be refused, with no reload."""
 
 import re
+import time
 
 import pyotp
 import pytest
 from django.core.management import call_command
 
+from accounts.twofactor import twofactor_enabled
 from tests.browser import launch
 from tests.factories import PASSWORD, funded_user, standard_symbols, twofactor_on
 from trading.models import Order
@@ -14,6 +16,7 @@ from trading.models import Order
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
 NEW_PASSWORD = "a-long-new-password-42"
+SESSION = "JSON.parse(sessionStorage.getItem('exchange.session'))"
 
 
 class Trader:
@@ -218,4 +221,87 @@ def test_login_asks_for_the_code_when_two_factor_is_on(browser, live_server):
     # New keys and a new password need a code too: the forms ask for it.
     me.page.wait_for_selector("#key-form input[name=otp]")
     me.page.wait_for_selector("#password-form input[name=otp]")
+    assert me.policy_violations == []
+
+
+def wrong_code(totp: pyotp.TOTP) -> str:
+    now = time.time()
+    good = {totp.at(now + step * totp.interval) for step in (-1, 0, 1)}
+    return next(c for c in ("000000", "111111", "222222", "333333") if c not in good)
+
+
+def log_in(me: Trader, username: str, next_path: str):
+    me.open(f"/login?next={next_path}")
+    me.page.fill("#login-form input[name=username]", username)
+    me.page.fill("#login-form input[name=password]", PASSWORD)
+    me.page.click("#login-form button[type=submit]")
+
+
+def test_two_factor_on_from_the_account_page_then_off(browser, live_server):
+    _, context = browser
+    standard_symbols()
+    user = funded_user(USDT="10")
+    me = Trader(context, live_server.url)
+    log_in(me, user.username, "/account")
+    me.page.wait_for_url(live_server.url + "/account")
+    me.page.wait_for_selector("#twofactor[data-state=off]")
+    assert "Off" in me.page.inner_text("#twofactor-status")
+    assert me.page.locator("#key-form input[name=otp]").is_hidden()
+
+    # Turn on: the secret in text and as a QR code the page's policy lets through.
+    me.page.click("#twofactor-start")
+    secret = me.page.inner_text("#twofactor-secret")
+    assert f"secret={secret}" in me.page.inner_text("#twofactor-uri")
+    me.page.wait_for_function(
+        "() => document.querySelector('#twofactor-qr').complete"
+        " && document.querySelector('#twofactor-qr').naturalWidth > 0"
+    )
+    totp = pyotp.TOTP(secret)
+
+    # A wrong code is refused in the API's words, and costs one attempt: the
+    # tokens are not refreshed for it and the request is not sent again.
+    before = me.page.evaluate(SESSION)
+    me.page.fill("#twofactor-confirm input[name=otp]", wrong_code(totp))
+    me.page.click("#twofactor-confirm button[type=submit]")
+    me.page.wait_for_selector("#twofactor-error:text-is('Invalid two-factor code.')")
+    assert me.page.evaluate(SESSION)["refresh"] == before["refresh"]
+    assert not twofactor_enabled(user_id=user.id)
+
+    me.page.fill("#twofactor-confirm input[name=otp]", totp.now())
+    me.page.click("#twofactor-confirm button[type=submit]")
+    me.page.wait_for_selector("#recovery-codes")
+    recovery = me.page.locator("#recovery-codes li").all_inner_texts()
+    assert len(recovery) == 10 and all(
+        re.fullmatch(r"\w{5}-\w{5}", c) for c in recovery
+    )
+    assert twofactor_enabled(user_id=user.id)
+    me.page.wait_for_selector("#key-form input[name=otp]")  # the forms ask now
+    me.page.click("#recovery-codes-saved")
+    me.page.wait_for_selector("#twofactor[data-state=on]")
+    assert me.page.locator("#recovery-codes").count() == 0  # shown once
+
+    # Log out; logging in again needs the code.
+    me.page.click("#logout")
+    me.page.wait_for_selector("#session a[href='/login']")
+    log_in(me, user.username, "/account")
+    code = me.page.locator("#login-form input[name=otp]")
+    code.wait_for()
+    # The next step's code (one step of skew is allowed): the current one may be
+    # the one just used, and a code is taken once.
+    code.fill(totp.at(time.time() + totp.interval))
+    me.page.click("#login-form button[type=submit]")
+    me.page.wait_for_url(live_server.url + "/account")
+    me.page.wait_for_selector("#twofactor[data-state=on]")
+    me.page.wait_for_selector("#password-form input[name=otp]")
+
+    # Turn off, here with one of the recovery codes.
+    me.page.fill("#twofactor-manage input[name=otp]", wrong_code(totp))
+    me.page.click("#twofactor-disable")
+    me.page.wait_for_selector("#twofactor-error:text-is('Invalid two-factor code.')")
+    assert twofactor_enabled(user_id=user.id)
+    me.page.fill("#twofactor-manage input[name=otp]", recovery[0])
+    me.page.click("#twofactor-disable")
+    me.page.wait_for_selector("#twofactor[data-state=off]")
+    assert not twofactor_enabled(user_id=user.id)
+    assert me.page.locator("#key-form input[name=otp]").is_hidden()
     assert me.policy_violations == []

@@ -6,10 +6,13 @@
 import * as session from "./session.js";
 
 export class ApiError extends Error {
-  constructor(status, code, msg) {
+  constructor(status, code, msg, tokenRefused = false) {
     super(msg);
     this.status = status;
     this.code = code;
+    // The access token itself was refused (RFC 6750's `invalid_token`
+    // challenge), as opposed to a wrong password or two-factor code.
+    this.tokenRefused = tokenRefused;
   }
 }
 
@@ -80,7 +83,9 @@ async function send(method, path, { query, form, json, auth = false } = {}) {
       data && typeof data.msg === "string"
         ? data.msg
         : `The exchange answered ${response.status}.`;
-    throw new ApiError(response.status, code, msg);
+    const challenge = response.headers.get("WWW-Authenticate") || "";
+    const tokenRefused = response.status === 401 && challenge.includes("invalid_token");
+    throw new ApiError(response.status, code, msg, tokenRefused);
   }
   return data;
 }
@@ -89,8 +94,9 @@ async function call(method, path, options = {}) {
   try {
     return await send(method, path, options);
   } catch (error) {
-    const expired =
-      options.auth && error instanceof ApiError && error.status === 401;
+    // Only a refused token is worth a refresh: a wrong code sent again would
+    // only count twice against the attempts allowed.
+    const expired = options.auth && error instanceof ApiError && error.tokenRefused;
     if (expired && session.refreshToken() && (await refreshTokens())) {
       return send(method, path, options);
     }
@@ -130,6 +136,15 @@ export const accounts = {
     call("POST", "/api/v1/api-keys", { json: fields, auth: true }),
   revokeApiKey: (id) =>
     call("DELETE", `/api/v1/api-keys/${encodeURIComponent(id)}`, { auth: true }),
+  // Two-factor: enrol answers { secret, otpauthUri, qrSvg }; confirm and
+  // recoveryCodes answer { recoveryCodes }, shown once.
+  twoFactorEnrol: () => call("POST", "/api/v1/me/2fa/enrol", { auth: true }),
+  twoFactorConfirm: (otp) =>
+    call("POST", "/api/v1/me/2fa/confirm", { json: { otp }, auth: true }),
+  twoFactorRecoveryCodes: (otp) =>
+    call("POST", "/api/v1/me/2fa/recovery-codes", { json: { otp }, auth: true }),
+  twoFactorDisable: (otp) =>
+    call("POST", "/api/v1/me/2fa/disable", { json: { otp }, auth: true }),
 };
 
 export const trading = {

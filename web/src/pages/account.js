@@ -1,6 +1,7 @@
-// The account page: API keys (create, list, revoke; the secret shown once) and
-// the password.
+// The account page: API keys (create, list, revoke; the secret shown once),
+// two-factor (account/twofactor.js) and the password.
 
+import { twoFactorPanel } from "../account/twofactor.js";
 import { accounts, ApiError } from "../api.js";
 import { h, navigate, replace, table, time } from "../dom.js";
 import * as session from "../session.js";
@@ -26,6 +27,10 @@ function codeInput() {
     fields: () => (wrapper.hidden ? {} : codeFields(input.value.trim())),
     show: () => {
       wrapper.hidden = false;
+    },
+    hide: () => {
+      wrapper.hidden = true;
+      input.value = "";
     },
     refused(error) {
       if (!(error instanceof ApiError) || !needsSecondFactor(error)) return false;
@@ -178,6 +183,15 @@ export function mountAccount(main) {
     }
   });
 
+  const twoFactor = twoFactorPanel({
+    onChange(enabled) {
+      for (const code of [keyCode, passwordCode]) {
+        if (enabled) code.show();
+        else code.hide();
+      }
+    },
+  });
+
   main.className = "page";
   main.append(
     h("h1", { text: "Account" }),
@@ -185,6 +199,7 @@ export function mountAccount(main) {
     h("section", { class: "panel" }, h("h2", { text: "API keys" }),
       h("p", { class: "muted", text: "Keys sign requests to /api/v3 the way Binance's do (X-MBX-APIKEY and an HMAC-SHA256 signature)." }),
       secretBox, keysBox, keyForm),
+    twoFactor.el,
     h("section", { class: "panel" }, h("h2", { text: "Password" }),
       h("p", { class: "muted", text: "Changing it logs you out everywhere." }),
       passwordForm),
@@ -198,9 +213,12 @@ export function mountAccount(main) {
         keyCode.show();
         passwordCode.show();
       }
+      twoFactor.show(me.twoFactorEnabled);
       profile.textContent = `${me.username}${me.email ? ` · ${me.email}` : ""} · member since ${time(Date.parse(me.date_joined), true).slice(0, 10)}`;
     })
-    .catch(() => {});
+    .catch((error) => {
+      if (alive) twoFactor.failed(error.message);
+    });
   loadKeys().catch((error) => {
     keyError.textContent = error.message;
   });

@@ -1,6 +1,7 @@
 """What each order-path commit tells the live side: one market message per
 ``book_seq`` of a symbol (the levels that changed, the top of the book, the new
-trades) and one user message naming the orders and users it touched.
+trades) and one user message naming the orders and users it touched, and the
+order lists whose status it changed.
 
 The caller holds the pair lock: :func:`commit_publish` reads the book now (after
 the match or cancel) and queues the rest for the bus thread, which formats the
@@ -20,6 +21,10 @@ TOP_LEVELS = 20
 
 # One order state change: (user_id, order_id, execution type, trade_id or -1).
 OrderItem = tuple[int, int, str, int]
+# One order list status change: (user_id, order_list_id, listStatusType,
+# listOrderStatus, transaction time, how many of the commit's order items come
+# before it).
+ListItem = tuple[int, int, str, str, int, int]
 
 
 def commit_publish(
@@ -32,12 +37,14 @@ def commit_publish(
     top: tuple[list, list],
     trades: list,
     items: list[OrderItem],
+    lists: list[ListItem] | tuple = (),
 ) -> None:
     """Queue this commit's market and user messages, sent once it commits.
 
     ``touched`` are the (side, price in ticks) levels the commit may have changed
     (an unchanged one costs nothing but a redundant line); ``top`` is the book's
-    best levels (ticks, lots) as it is now."""
+    best levels (ticks, lots) as it is now; ``lists`` the order lists placed or
+    ended, each placed among ``items`` where its ``listStatus`` goes."""
     levels = {(side, price): book.level_total(side, price) for side, price in touched}
     bids, asks = top[0][:TOP_LEVELS], top[1][:TOP_LEVELS]
     trade_rows = [
@@ -76,10 +83,10 @@ def commit_publish(
         }
 
     def user() -> dict | None:
-        if not items:
+        if not items and not lists:
             return None
-        users = sorted({item[0] for item in items})
-        return {
+        users = sorted({item[0] for item in items} | {item[0] for item in lists})
+        message = {
             "k": "orders",
             "s": symbol,
             "seq": seq,
@@ -88,6 +95,9 @@ def commit_publish(
             "assets": [spec.base, spec.quote],
             "items": [list(item) for item in items],
         }
+        if lists:
+            message["lists"] = [list(item) for item in lists]
+        return message
 
     def on_commit() -> None:
         bus.publish(bus.MARKET, market)

@@ -144,11 +144,13 @@ def command_persist(
         elif delta < 0:
             changes.append(funds.release_change(key[0], key[1], -delta, reference))
 
+    ended: list[OrderList] = []
     for list_id, lst in lists.items():
         legs = [o for o in orders.values() if o.order_list_id == list_id]
         if lst.list_status_type == "EXEC_STARTED" and not any(
             o.status in LIVE_STATUSES for o in legs
         ):
+            ended.append(lst)
             lst.list_status_type = "ALL_DONE"
             lst.list_order_status = "ALL_DONE"
             lst.update_time = now
@@ -171,6 +173,9 @@ def command_persist(
         dirty=dirty,
         new_ids=new_ids,
         trades=settle.trades,
+        started=new_lists,
+        ended=ended,
+        now=now,
     )
     funds.balance_changes_apply(changes=changes)
     Order.objects.bulk_create([o for o in new_orders])
@@ -195,11 +200,27 @@ _EXECUTION_OF = {
 
 
 def _command_publish(
-    *, symbol, seq, book, spec, top, orders, dirty, new_ids, trades
+    *,
+    symbol,
+    seq,
+    book,
+    spec,
+    top,
+    orders,
+    dirty,
+    new_ids,
+    trades,
+    started: list[OrderList],
+    ended: list[OrderList],
+    now: int,
 ) -> None:
     """The live side's view of a command with stops or lists: every level a
     touched order may have changed, and each order's events in order (accepted,
-    its trades, then how it ended), as the plain path publishes them."""
+    its trades, then how it ended), as the plain path publishes them.
+
+    A list placed (``started``) has its ``listStatus`` after its legs were
+    accepted; a list that ended, after the last of its legs' events (Binance
+    sends a list's ``executionReport`` events first)."""
     tick = spec.tick_size
     touched = sorted(
         {
@@ -209,6 +230,7 @@ def _command_publish(
         }
     )
     items = [(orders[i].user_id, i, "NEW", -1) for i in sorted(new_ids)]
+    accepted = len(items)
     for trade in trades:
         items.append((trade.buyer_id, trade.buyer_order_id, "TRADE", trade.trade_id))
         items.append((trade.seller_id, trade.seller_order_id, "TRADE", trade.trade_id))
@@ -216,6 +238,21 @@ def _command_publish(
         execution = _EXECUTION_OF.get(orders[i].status)
         if execution is not None:
             items.append((orders[i].user_id, i, execution, -1))
+    lists = [
+        (
+            lst.user_id,
+            lst.pk,
+            "EXEC_STARTED",
+            "EXECUTING",
+            lst.transaction_time,
+            accepted,
+        )
+        for lst in started
+    ]
+    lists += [
+        (lst.user_id, lst.pk, "ALL_DONE", "ALL_DONE", now, len(items))
+        for lst in sorted(ended, key=lambda lst: lst.pk)
+    ]
     market_events.commit_publish(
         symbol=symbol,
         seq=seq,
@@ -225,6 +262,7 @@ def _command_publish(
         top=top,
         trades=trades,
         items=items,
+        lists=lists,
     )
 
 

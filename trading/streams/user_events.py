@@ -1,5 +1,6 @@
-"""The user-data events (``executionReport``, ``outboundAccountPosition``,
-``balanceUpdate``) built from the bus's compact notices and the database.
+"""The user-data events (``executionReport``, ``listStatus``,
+``outboundAccountPosition``, ``balanceUpdate``) built from the bus's compact
+notices and the database.
 
 The order path publishes only which orders changed how (see
 ``trading.marketdata.events``); the events are filled in here, for the users who
@@ -17,53 +18,107 @@ from decimal import Decimal
 
 from accounts.models import ApiKey, Balance
 from trading.marketdata.shapes import amount
-from trading.models import Order, Trade
+from trading.models import Order, OrderList, Trade
 
 ZERO = Decimal(0)
 
 
 def order_reports(*, notice: dict, user_ids: set[int]) -> dict[int, list[dict]]:
-    """``executionReport`` events (then one ``outboundAccountPosition``) per user
-    in ``user_ids`` that the notice concerns."""
+    """``executionReport`` and ``listStatus`` events in the order the notice
+    gives them, then one ``outboundAccountPosition``, per user in ``user_ids``
+    that the notice concerns."""
     symbol = notice["s"]
-    items = [item for item in notice["items"] if item[0] in user_ids]
-    if not items:
+    items = [
+        (position, item)
+        for position, item in enumerate(notice["items"])
+        if item[0] in user_ids
+    ]
+    list_items = [item for item in notice.get("lists", ()) if item[0] in user_ids]
+    if not items and not list_items:
         return {}
     orders = {
         o.order_id: o
         for o in Order.objects.filter(
-            symbol_id=symbol, order_id__in={item[1] for item in items}
+            symbol_id=symbol, order_id__in={item[1] for _, item in items}
         )
     }
-    trade_ids = {item[3] for item in items if item[3] >= 0}
+    trade_ids = {item[3] for _, item in items if item[3] >= 0}
     trades = {
         t.trade_id: t
         for t in Trade.objects.filter(symbol_id=symbol, trade_id__in=trade_ids)
     }
-    running = _running_totals(symbol, orders, items)
+    running = _running_totals(symbol, orders, [item for _, item in items])
     base, quote = notice["assets"]
-    out: dict[int, list[dict]] = {}
-    for index, (user_id, order_id, execution, trade_id) in enumerate(items):
+    # Sorted by (position, 1) for the notice's order item at that position and
+    # (position, 0) for a list status change that goes before it.
+    placed: dict[int, list[tuple[tuple[int, int], dict]]] = {}
+    for position, (user_id, order_id, execution, trade_id) in items:
         order = orders.get(order_id)
         if order is None:
             continue
-        trade = trades.get(trade_id)
         report = _execution_report(
             order,
             execution,
-            trade,
+            trades.get(trade_id),
             running.get((order_id, trade_id), (ZERO, ZERO)),
             notice["E"],
-            notice["seq"] * 1000 + index,
+            notice["seq"] * 1000 + position,
             base,
             quote,
         )
-        out.setdefault(user_id, []).append(report)
-    for user_id in out:
+        placed.setdefault(user_id, []).append(((position, 1), report))
+    for (user_id, _, _, _, _, position), event in zip(
+        list_items, _list_statuses(symbol, list_items, notice["E"]), strict=True
+    ):
+        if event is not None:
+            placed.setdefault(user_id, []).append(((position, 0), event))
+    out: dict[int, list[dict]] = {}
+    for user_id, events in placed.items():
+        events.sort(key=lambda pair: pair[0])
+        out[user_id] = [event for _, event in events]
         out[user_id].append(
             account_position(
                 user_id=user_id, assets=notice["assets"], event_time=notice["E"]
             )
+        )
+    return out
+
+
+def _list_statuses(symbol: str, list_items: list, event_time: int) -> list:
+    """One ``listStatus`` per list item (None for a list no longer found): the
+    list's status as the item says it changed, its legs as they are now."""
+    if not list_items:
+        return []
+    ids = {item[1] for item in list_items}
+    lists = {lst.pk: lst for lst in OrderList.objects.filter(pk__in=ids)}
+    legs: dict[int, list[dict]] = {}
+    for list_id, order_id, client_order_id in (
+        Order.objects.filter(symbol_id=symbol, order_list_id__in=ids)
+        .order_by("order_id")
+        .values_list("order_list_id", "order_id", "client_order_id")
+    ):
+        legs.setdefault(list_id, []).append(
+            {"s": symbol, "i": order_id, "c": client_order_id}
+        )
+    out: list[dict | None] = []
+    for _, list_id, status_type, order_status, transaction_time, _ in list_items:
+        lst = lists.get(list_id)
+        out.append(
+            None
+            if lst is None
+            else {
+                "e": "listStatus",
+                "E": event_time,
+                "s": symbol,
+                "g": list_id,
+                "c": lst.contingency_type,
+                "l": status_type,
+                "L": order_status,
+                "r": "NONE",
+                "C": lst.list_client_order_id,
+                "T": transaction_time,
+                "O": legs.get(list_id, []),
+            }
         )
     return out
 

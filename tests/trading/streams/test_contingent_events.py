@@ -1,6 +1,7 @@
 """Commands with stops and order lists publish to the live side like plain ones:
 one market message per book_seq (so diff depth has no gap) and the user events of
-every order they touched, the triggered stop included."""
+every order they touched, the triggered stop included; a list's owner also gets
+its listStatus when it is placed and when it ends."""
 
 import json
 import time
@@ -11,7 +12,11 @@ from django.conf import settings
 from exchange import bus
 from exchange.redis import redis_client
 from tests.factories import funded_user
+from tests.trading.orders.test_order_lists import leg
 from tests.trading.orders.test_stops import order, row
+from trading.models import OrderList
+from trading.orders import lists as order_lists
+from trading.orders import services as order_services
 from trading.streams.user_events import order_reports
 
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -106,3 +111,102 @@ def test_a_triggered_stop_publishes_its_depth_and_its_owners_events(symbols):
     assert {r["P"] for r in reports} == {"59000.00000000"}
     assert {r["g"] for r in reports} == {-1}
     assert reports[-1]["W"] == row(stop).working_time
+
+
+def owner_events(messages, user_id) -> list[dict]:
+    return [
+        event
+        for channel, m in messages
+        if channel == bus.USER and m.get("k") == "orders" and user_id in m["users"]
+        for event in order_reports(notice=m, user_ids={user_id}).get(user_id, [])
+    ]
+
+
+def test_an_oco_publishes_list_status_after_its_legs_reports(symbols):
+    maker = funded_user(BTC="10", USDT="1000000")
+    taker = funded_user(BTC="10", USDT="1000000")
+    owner = funded_user(BTC="1")
+    buyer = funded_user(USDT="1000000")
+    order(maker, "SELL", "LIMIT", "0.01", "60000")
+    order(taker, "BUY", "LIMIT", "0.01", "60000")
+    assert bus.flush()
+    with Bus() as captured:
+        placed = order_lists.order_list_place(
+            user_id=owner.id,
+            kind="OCO",
+            list_client_order_id="my-oco",
+            legs=[
+                leg("SELL", "STOP_LOSS_LIMIT", "0.5", "58500", stop="59000"),
+                leg("SELL", "LIMIT_MAKER", "0.5", "62000"),
+            ],
+        )
+        order(buyer, "BUY", "LIMIT", "0.5", "62000")  # fills the limit leg
+        messages = captured.drain()
+
+    stop_id, limit_id = (o.order_id for o in placed.orders)
+    list_id = placed.order_list.pk
+    events = owner_events(messages, owner.id)
+    assert [(e["e"], e.get("x") or e.get("l"), e.get("i")) for e in events] == [
+        ("executionReport", "NEW", stop_id),
+        ("executionReport", "NEW", limit_id),
+        ("listStatus", "EXEC_STARTED", None),
+        ("outboundAccountPosition", None, None),
+        ("executionReport", "TRADE", limit_id),
+        ("executionReport", "EXPIRED", stop_id),
+        ("listStatus", "ALL_DONE", None),
+        ("outboundAccountPosition", None, None),
+    ]
+    started, done = (e for e in events if e["e"] == "listStatus")
+    legs = [
+        {"s": "BTCUSDT", "i": stop_id, "c": placed.orders[0].client_order_id},
+        {"s": "BTCUSDT", "i": limit_id, "c": placed.orders[1].client_order_id},
+    ]
+    assert list(started) == ["e", "E", "s", "g", "c", "l", "L", "r", "C", "T", "O"]
+    assert started == {
+        "e": "listStatus",
+        "E": started["E"],
+        "s": "BTCUSDT",
+        "g": list_id,
+        "c": "OCO",
+        "l": "EXEC_STARTED",
+        "L": "EXECUTING",
+        "r": "NONE",
+        "C": "my-oco",
+        "T": placed.order_list.transaction_time,
+        "O": legs,
+    }
+    row = OrderList.objects.get(pk=list_id)
+    assert (done["l"], done["L"], done["O"]) == ("ALL_DONE", "ALL_DONE", legs)
+    assert done["T"] == row.update_time > 0
+    assert {e["g"] for e in events if e["e"] == "executionReport"} == {list_id}
+    # The buyer's own events carry no list.
+    assert all(e["e"] != "listStatus" for e in owner_events(messages, buyer.id))
+
+
+def test_cancelling_an_oco_leg_publishes_all_done_after_both_cancels(symbols):
+    owner = funded_user(BTC="1")
+    order(funded_user(BTC="1"), "SELL", "LIMIT", "0.01", "60000")
+    order(funded_user(USDT="1000"), "BUY", "LIMIT", "0.01", "60000")
+    placed = order_lists.order_list_place(
+        user_id=owner.id,
+        kind="OCO",
+        legs=[
+            leg("SELL", "STOP_LOSS_LIMIT", "0.5", "58500", stop="59000"),
+            leg("SELL", "LIMIT_MAKER", "0.5", "62000"),
+        ],
+    )
+    stop_id, limit_id = (o.order_id for o in placed.orders)
+    assert bus.flush()  # the placement's events are not the cancel's
+    with Bus() as captured:
+        order_services.order_cancel(
+            user_id=owner.id, symbol="BTCUSDT", order_id=limit_id
+        )
+        messages = captured.drain()
+    events = owner_events(messages, owner.id)
+    assert [(e["e"], e.get("x") or e.get("l"), e.get("i")) for e in events] == [
+        ("executionReport", "CANCELED", stop_id),
+        ("executionReport", "CANCELED", limit_id),
+        ("listStatus", "ALL_DONE", None),
+        ("outboundAccountPosition", None, None),
+    ]
+    assert events[2]["C"] == placed.order_list.list_client_order_id

@@ -115,7 +115,12 @@ def _deliver(batch: list) -> None:
     messages = []
     for channel, build in batch:
         if channel is None:
-            build()  # a flush marker
+            # A flush marker: what was queued before it goes out first.
+            try:
+                _send(messages)
+            finally:
+                messages = []
+                build()
             continue
         try:
             message = build()
@@ -124,6 +129,10 @@ def _deliver(batch: list) -> None:
             continue
         if message is not None:
             messages.append((channel, message))
+    _send(messages)
+
+
+def _send(messages: list[tuple[str, dict]]) -> None:
     if not messages:
         return
     if settings.REDIS_URL:

@@ -2,7 +2,7 @@
 for its URLs: its stream client (a bare /stream, SUBSCRIBE with UUID ids,
 events routed by the combined wrapper) receives trades; its WebSocket API
 client (rateLimits on every answer) places and cancels an order and the user
-data subscription receives both executionReports."""
+data subscription receives both executionReports, then an OCO's listStatus."""
 
 from __future__ import annotations
 
@@ -15,7 +15,9 @@ from asgiref.sync import sync_to_async
 from accounts import services as account_services
 from tests.factories import funded_user
 from tests.trading.api.conftest import API_DB
+from tests.trading.orders.test_order_lists import leg
 from tests.trading.streams.burst import FUNDS
+from trading.orders import lists as order_lists
 from trading.orders import services as order_services
 from trading.orders import types as order_types
 
@@ -116,6 +118,35 @@ def test_sdk_streams_and_websocket_api(served):
                 (order_id, "NEW", "NEW"),
                 (order_id, "CANCELED", "CANCELED"),
             ]
+
+            # An OCO's listStatus parses into the SDK's own model.
+            placed_list = await sync_to_async(order_lists.order_list_place)(
+                user_id=user.id,
+                kind="OCO",
+                list_client_order_id="sdk-list",
+                legs=[
+                    leg("SELL", "STOP_LOSS_LIMIT", "0.01", "64000", stop="64500"),
+                    leg("SELL", "LIMIT_MAKER", "0.01", "66000"),
+                ],
+            )
+
+            def list_statuses():
+                return [
+                    m.actual_instance
+                    for m in reports
+                    if type(m.actual_instance).__name__ == "ListStatus"
+                ]
+
+            await until(lambda: list_statuses())
+            (status,) = list_statuses()
+            assert (status.g, status.c, status.l, status.L, status.C) == (
+                placed_list.order_list.pk,
+                "OCO",
+                "EXEC_STARTED",
+                "EXECUTING",
+                "sdk-list",
+            )
+            assert [o.i for o in status.O] == [o.order_id for o in placed_list.orders]
         finally:
             await streams.close_connection()
             await api.close_connection()

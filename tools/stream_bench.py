@@ -11,6 +11,12 @@ idle (subscribed to a quiet stream, answering pings), as most of a real
 exchange's sockets are between events. The REST latency of the orders is measured twice:
 with no stream connection open, then with all of them open.
 
+With ``--mix RATE`` the bench's REST mix (tools/bench/locustfile.py: 50 traders,
+half reads, half writes on the three symbols, keys from ``manage.py
+bench_setup --users 52``: the mix's 50 traders take the first keys, the order
+pairs the last two) runs at RATE requests/s through both phases too, and its
+latencies are reported beside the orders'.
+
     .venv/bin/python -m tools.stream_bench --rest http://127.0.0.1:8000 \\
         --ws ws://127.0.0.1:8001 --keys var/bench-keys.json --connections 1000
 
@@ -23,10 +29,15 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import csv
 import json
+import os
 import platform
 import statistics
+import subprocess
+import sys
 import time
+from pathlib import Path
 
 import aiohttp
 import websockets
@@ -78,6 +89,9 @@ class Trader:
 async def trade_load(traders, symbol: str, rate: float, seconds: float) -> list[float]:
     """Pairs of crossing orders at ``rate`` orders/s; REST latencies in ms."""
     latencies: list[float] = []
+    if not rate:
+        await asyncio.sleep(seconds)
+        return latencies
     pending: set[asyncio.Task] = set()
     interval = 2 / rate
     deadline = time.monotonic() + seconds
@@ -107,6 +121,69 @@ async def trade_load(traders, symbol: str, rate: float, seconds: float) -> list[
     return latencies
 
 
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def mix_start(args, seconds: float, name: str) -> subprocess.Popen:
+    """locust with the bench's REST mix at ``args.mix`` requests/s."""
+    out = ROOT / "var" / "stream-bench" / name
+    out.parent.mkdir(parents=True, exist_ok=True)
+    env = {
+        **os.environ,
+        "BENCH_RATE": str(args.mix),
+        "BENCH_USERS": str(args.mix_users),
+        "BENCH_KEYS": str(Path(args.mix_keys).resolve()),
+        "PYTHONPATH": str(ROOT),
+    }
+    return subprocess.Popen(  # noqa: S603 - fixed argv
+        [
+            str(Path(sys.executable).with_name("locust")),
+            "-f",
+            str(ROOT / "tools" / "bench" / "locustfile.py"),
+            "--headless",
+            "--users",
+            str(args.mix_users),
+            "--spawn-rate",
+            str(args.mix_users),
+            "--run-time",
+            f"{seconds:.0f}s",
+            "--host",
+            args.rest,
+            "--csv",
+            str(out),
+            "--only-summary",
+            "--loglevel",
+            "WARNING",
+        ],
+        env=env,
+        cwd=ROOT,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+
+
+async def mix_result(process: subprocess.Popen, name: str) -> dict:
+    """The mix's request count, failures, achieved rate, p50 and p99 (ms)."""
+    await asyncio.to_thread(process.wait)
+    path = ROOT / "var" / "stream-bench" / f"{name}_stats.csv"
+    with open(path) as stats:
+        total = next(r for r in csv.DictReader(stats) if r["Name"] == "Aggregated")
+    return {
+        "n": int(total["Request Count"]),
+        "failures": int(total["Failure Count"]),
+        "rate": float(total["Requests/s"]),
+        "p50": float(total["50%"]),
+        "p99": float(total["99%"]),
+    }
+
+
+async def phase(traders, args, name: str) -> tuple[list[float], dict | None]:
+    """Order pairs for ``args.seconds``, with the REST mix alongside if asked."""
+    mix = mix_start(args, args.seconds, name) if args.mix else None
+    latencies = await trade_load(traders, args.symbol, args.rate, args.seconds)
+    return latencies, (await mix_result(mix, name) if mix else None)
+
+
 async def listener(url: str, sample: list[float] | None, stop: asyncio.Event) -> None:
     async with websockets.connect(url, max_queue=None, open_timeout=30) as ws:
         while not stop.is_set():
@@ -127,9 +204,14 @@ async def main(args) -> None:
     async with aiohttp.ClientSession(
         connector=aiohttp.TCPConnector(limit=64)
     ) as session:
-        traders = [Trader(session, args.rest, key) for key in keys[:2]]
+        # With the mix, its traders take the first keys; the pairs, the last two.
+        if args.mix and len(keys) < args.mix_users + 2:
+            raise SystemExit(f"--mix needs {args.mix_users + 2} keys in {args.keys}")
+        traders = [Trader(session, args.rest, key) for key in keys[-2:]]
         await trade_load(traders, args.symbol, args.rate, 3)  # warm-up
-        quiet = await trade_load(traders, args.symbol, args.rate, args.seconds)
+        if args.mix:  # the workers' books, statements and key caches
+            await mix_result(mix_start(args, 10, "warmup"), "warmup")
+        quiet, quiet_mix = await phase(traders, args, "quiet")
 
         stop = asyncio.Event()
         latencies: list[float] = []
@@ -145,7 +227,7 @@ async def main(args) -> None:
         await asyncio.sleep(2)
         failed = [t for t in tasks if t.done() and t.exception() is not None]
         open_seconds = time.monotonic() - opened
-        loaded = await trade_load(traders, args.symbol, args.rate, args.seconds)
+        loaded, loaded_mix = await phase(traders, args, "loaded")
         await asyncio.sleep(1)
         stop.set()
         await asyncio.gather(*tasks, return_exceptions=True)
@@ -158,17 +240,31 @@ async def main(args) -> None:
     )
     print("| measure | n | p50 ms | p99 ms | max ms |")
     print("| --- | ---: | ---: | ---: | ---: |")
-    for name, values in (
-        ("REST order, no stream connection", quiet),
-        (f"REST order, {args.connections} connections open", loaded),
-        ("commit to client (trade event)", latencies),
-    ):
+    rows = [("commit to client (trade event)", latencies)]
+    if args.rate:
+        rows[:0] = [
+            ("REST order, no stream connection", quiet),
+            (f"REST order, {args.connections} connections open", loaded),
+        ]
+    for name, values in rows:
         print(
             f"| {name} | {len(values)} | {percentile(values, 50):.1f} | "
             f"{percentile(values, 99):.1f} | {max(values, default=float('nan')):.1f} |"
         )
     if latencies:
         print(f"mean commit to client: {statistics.fmean(latencies):.1f} ms")
+    if quiet_mix and loaded_mix:
+        print(f"\nREST mix offered at {args.mix:.0f} req/s ({args.mix_users} traders):")
+        print("| phase | requests | failures | achieved req/s | p50 ms | p99 ms |")
+        print("| --- | ---: | ---: | ---: | ---: | ---: |")
+        for name, mix in (
+            ("no stream connection", quiet_mix),
+            (f"{args.connections} connections open", loaded_mix),
+        ):
+            print(
+                f"| {name} | {mix['n']} | {mix['failures']} | {mix['rate']:.1f} | "
+                f"{mix['p50']:.0f} | {mix['p99']:.0f} |"
+            )
 
 
 if __name__ == "__main__":
@@ -180,6 +276,12 @@ if __name__ == "__main__":
     parser.add_argument("--connections", type=int, default=1000)
     parser.add_argument("--watchers", type=int, default=20)
     # Two accounts: Binance's 100 orders per 10 s each allows 20 orders/s.
+    # 0 with --mix: the mix's own crossing orders are the trades watched.
     parser.add_argument("--rate", type=float, default=16, help="orders per second")
     parser.add_argument("--seconds", type=float, default=20)
+    parser.add_argument(
+        "--mix", type=float, default=0, help="REST mix req/s alongside (0: none)"
+    )
+    parser.add_argument("--mix-users", type=int, default=50)
+    parser.add_argument("--mix-keys", default="var/bench-keys.json")
     asyncio.run(main(parser.parse_args()))

@@ -8,7 +8,8 @@ of ``--watchers`` (20) subscribes to ``<symbol>@trade`` and
 ``<symbol>@depth@100ms`` and records, for every trade event, now - T (T is the
 trade's time, taken just before its commit, in ms); the other connections are
 idle (subscribed to a quiet stream, answering pings), as most of a real
-exchange's sockets are between events. The REST latency of the orders is measured twice:
+exchange's sockets are between events, and are held by a second process, as
+they would be by other machines. The REST latency of the orders is measured twice:
 with no stream connection open, then with all of them open.
 
 With ``--mix RATE`` the bench's REST mix (tools/bench/locustfile.py: 50 traders,
@@ -31,6 +32,7 @@ import argparse
 import asyncio
 import csv
 import json
+import multiprocessing
 import os
 import platform
 import statistics
@@ -196,6 +198,28 @@ async def listener(url: str, sample: list[float] | None, stop: asyncio.Event) ->
                 sample.append(time.time() * 1000 - event["T"])
 
 
+def idle_clients(url: str, count: int, ready, stop) -> None:
+    """``count`` idle connections in a process of their own, as they would be on
+    other machines: the once-a-second burst they receive must not queue the
+    watchers' events in the measuring process. Puts the number that failed on
+    ``ready`` once they are open, then holds them until ``stop`` is set."""
+
+    async def hold() -> None:
+        done = asyncio.Event()
+        tasks = []
+        for index in range(count):
+            tasks.append(asyncio.create_task(listener(url, None, done)))
+            if index % 50 == 49:
+                await asyncio.sleep(0.05)
+        await asyncio.sleep(2)
+        ready.put(sum(1 for t in tasks if t.done() and t.exception() is not None))
+        await asyncio.to_thread(stop.wait)
+        done.set()
+        await asyncio.gather(*tasks, return_exceptions=True)
+
+    asyncio.run(hold())
+
+
 async def main(args) -> None:
     keys = json.load(open(args.keys))
     symbol = args.symbol.lower()
@@ -215,26 +239,34 @@ async def main(args) -> None:
 
         stop = asyncio.Event()
         latencies: list[float] = []
-        tasks = []
         opened = time.monotonic()
-        for index in range(args.connections):
-            watcher = index < args.watchers
-            url = busy if watcher else idle
-            sample = latencies if watcher else None
-            tasks.append(asyncio.create_task(listener(url, sample, stop)))
-            if index % 50 == 49:
-                await asyncio.sleep(0.05)
+        spawn = multiprocessing.get_context("spawn")
+        ready, idle_stop = spawn.Queue(), spawn.Event()
+        idlers = spawn.Process(
+            target=idle_clients,
+            args=(idle, args.connections - args.watchers, ready, idle_stop),
+        )
+        idlers.start()
+        tasks = [
+            asyncio.create_task(listener(busy, latencies, stop))
+            for _ in range(args.watchers)
+        ]
         await asyncio.sleep(2)
-        failed = [t for t in tasks if t.done() and t.exception() is not None]
+        idle_failed = await asyncio.to_thread(ready.get)
+        failed = idle_failed + sum(
+            1 for t in tasks if t.done() and t.exception() is not None
+        )
         open_seconds = time.monotonic() - opened
         loaded, loaded_mix = await phase(traders, args, "loaded")
         await asyncio.sleep(1)
         stop.set()
+        idle_stop.set()
         await asyncio.gather(*tasks, return_exceptions=True)
+        await asyncio.to_thread(idlers.join)
 
     print(f"machine: {cpu_model()}, {platform.python_version()}")
     print(
-        f"{args.connections} connections ({len(failed)} failed; {args.watchers} "
+        f"{args.connections} connections ({failed} failed; {args.watchers} "
         f"watching trades and depth) opened in {open_seconds:.1f} s; orders at "
         f"{args.rate:.0f}/s for {args.seconds:.0f} s"
     )

@@ -17,6 +17,8 @@ from django.db import transaction
 from accounts import services as funds
 from exchange import errors
 from exchange.retry import retry_on_conflict
+from trading.marketdata import cache as market_cache
+from trading.marketdata import events as market_events
 from trading.models import LIVE_STATUSES, Order, OrderAmendment, OrderList, Symbol
 from trading.orders.books import book_lists_refresh, book_order_put, book_sync
 from trading.orders.holds import holds_of
@@ -148,6 +150,15 @@ def order_amend_keep_priority(
             amendment.save()
         if order_list is not None:
             book_lists_refresh(book, symbol, [order_list.pk], spec)
+        _amend_publish(
+            symbol=symbol,
+            seq=seq,
+            book=book,
+            spec=spec,
+            targets=targets,
+            order_list=order_list if new_id != orig_client_id else None,
+            now=now,
+        )
         Symbol.objects.filter(symbol=symbol).update(book_seq=seq)
         return Amendment(
             order=order,
@@ -156,3 +167,33 @@ def order_amend_keep_priority(
             order_list=order_list,
             list_orders=legs if in_list else [],
         )
+
+
+def _amend_publish(*, symbol, seq, book, spec, targets, order_list, now) -> None:
+    """The amendment's book_seq on the live side like any other command's: the
+    levels it shrank (so diff depth has no gap), an ``executionReport`` with
+    ``x: REPLACED`` for each amended order, and, for a leg whose client id
+    changed, the list's ``listStatus`` UPDATED (Binance's amend FAQ)."""
+    top = market_cache.publish_on_commit(
+        symbol=symbol, seq=seq, book=book, spec=spec, trades=[]
+    )
+    items = [(t.user_id, t.order_id, "REPLACED", -1) for t in targets]
+    market_events.commit_publish(
+        symbol=symbol,
+        seq=seq,
+        book=book,
+        spec=spec,
+        touched=[
+            (t.side, int(t.price / spec.tick_size))
+            for t in targets
+            if t.price and not book.is_pending(t.order_id)  # a stop is not a level
+        ],
+        top=top,
+        trades=[],
+        items=items,
+        lists=[
+            (order_list.user_id, order_list.pk, "UPDATED", "EXECUTING", now, len(items))
+        ]
+        if order_list is not None
+        else [],
+    )

@@ -5,6 +5,7 @@ its listStatus when it is placed and when it ends."""
 
 import json
 import time
+from decimal import Decimal
 
 import pytest
 from django.conf import settings
@@ -210,3 +211,64 @@ def test_cancelling_an_oco_leg_publishes_all_done_after_both_cancels(symbols):
         ("outboundAccountPosition", None, None),
     ]
     assert events[2]["C"] == placed.order_list.list_client_order_id
+
+
+def test_an_amendment_publishes_its_level_and_replaced_reports(symbols):
+    """An amendment takes a book_seq like any command: without its market message
+    the diff depth had a gap (the hub waited, then jumped) and the owner heard
+    nothing. Now: the shrunk level, x=REPLACED, and for an OCO leg whose client
+    id changed, listStatus UPDATED after both legs' reports."""
+    from trading.orders import amend as order_amend
+
+    owner = funded_user(BTC="2", USDT="100000")
+    order(funded_user(BTC="1"), "SELL", "LIMIT", "0.01", "60000")
+    order(funded_user(USDT="1000"), "BUY", "LIMIT", "0.01", "60000")
+    resting = order(owner, "BUY", "LIMIT", "0.5", "55000")
+    placed = order_lists.order_list_place(
+        user_id=owner.id,
+        kind="OCO",
+        legs=[
+            leg("SELL", "STOP_LOSS_LIMIT", "1", "58500", stop="59000"),
+            leg("SELL", "LIMIT_MAKER", "1", "62000"),
+        ],
+    )
+    stop_id, limit_id = (o.order_id for o in placed.orders)
+    assert bus.flush()
+    with Bus() as captured:
+        for order_id, qty, client_id in (
+            (row(resting).order_id, "0.2", None),
+            (limit_id, "0.4", "smaller"),
+        ):
+            order_amend.order_amend_keep_priority(
+                user_id=owner.id,
+                symbol="BTCUSDT",
+                order_id=order_id,
+                orig_client_order_id=None,
+                new_client_order_id=client_id,
+                new_qty=Decimal(qty),
+            )
+        messages = captured.drain()
+
+    market = [m for channel, m in messages if channel == bus.MARKET]
+    assert [m["seq"] for m in market] == [market[0]["seq"], market[0]["seq"] + 1]
+    assert market[0]["b"] == [["55000.00000000", "0.20000000"]]
+    assert market[1]["a"] == [["62000.00000000", "0.40000000"]]
+    events = owner_events(messages, owner.id)
+    assert [(e["e"], e.get("x") or e.get("l"), e.get("i")) for e in events] == [
+        ("executionReport", "REPLACED", row(resting).order_id),
+        ("outboundAccountPosition", None, None),
+        ("executionReport", "REPLACED", stop_id),
+        ("executionReport", "REPLACED", limit_id),
+        ("listStatus", "UPDATED", None),
+        ("outboundAccountPosition", None, None),
+    ]
+    replaced = [e for e in events if e["e"] == "executionReport"]
+    assert [(e["q"], e["X"]) for e in replaced] == [
+        ("0.20000000", "NEW"),
+        ("0.40000000", "NEW"),  # the OCO's legs share one quantity
+        ("0.40000000", "NEW"),
+    ]
+    assert replaced[2]["c"] == "smaller"
+    updated = next(e for e in events if e["e"] == "listStatus")
+    assert updated["L"] == "EXECUTING"
+    assert {"s": "BTCUSDT", "i": limit_id, "c": "smaller"} in updated["O"]

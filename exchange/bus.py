@@ -16,6 +16,7 @@ message (counted, logged once per outage). Consumers that need continuity
 
 from __future__ import annotations
 
+import functools
 import json
 import logging
 import os
@@ -24,6 +25,7 @@ import threading
 from collections.abc import Callable
 
 from django.conf import settings
+from redis.connection import parse_url
 
 from exchange.redis import REDIS_DOWN, redis_client, redis_failed
 
@@ -45,10 +47,16 @@ _listeners_guard = threading.Lock()
 
 
 def channel_name(channel: str) -> str:
-    """The Redis channel: the cache's key prefix keeps test runs and deployments
-    sharing one Redis apart."""
+    """The Redis channel: the cache's key prefix and the database number keep
+    test runs and deployments sharing one Redis apart (pub/sub channels are
+    shared by every database of a server; keys are not)."""
     prefix = settings.CACHES["default"].get("KEY_PREFIX", "exchange") or "exchange"
-    return f"{prefix}:bus:{channel}"
+    return f"{prefix}:{_database(settings.REDIS_URL)}:bus:{channel}"
+
+
+@functools.lru_cache(maxsize=8)
+def _database(url: str | None) -> int:
+    return int(parse_url(url).get("db", 0)) if url else 0
 
 
 def publish(channel: str, build: Builder) -> None:

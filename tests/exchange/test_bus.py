@@ -44,3 +44,14 @@ def test_flush_waits_for_the_messages_queued_before_it(settings):
     finally:
         release.set()
         stop()
+
+
+def test_channels_of_two_redis_databases_are_apart(settings):
+    """Pub/sub ignores the database number: two deployments on databases 1 and
+    2 of one Redis, with the same key prefix, must not hear each other."""
+    settings.REDIS_URL = "redis://127.0.0.1:6379/1"
+    first = bus.channel_name(bus.MARKET)
+    settings.REDIS_URL = "redis://127.0.0.1:6379/2"
+    assert bus.channel_name(bus.MARKET) != first
+    settings.REDIS_URL = "redis://127.0.0.1:6379?db=1"
+    assert bus.channel_name(bus.MARKET) == first

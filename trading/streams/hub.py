@@ -46,6 +46,14 @@ from trading.symbols.selectors import symbols_list
 logger = logging.getLogger(__name__)
 
 GAP_WAIT_SECONDS = 0.5
+# Topics pushed at most once a second, whose fan-out to many connections is
+# spread over turns of the event loop, FANOUT_CHUNK connections a turn. Depth
+# diffs and trades never are: their order across messages is the protocol.
+SPREAD_KINDS = frozenset(
+    {"kline", "ticker", "miniTicker", "windowTicker", "avgPrice"}
+    | {"allMiniTicker", "allWindowTicker"}
+)
+FANOUT_CHUNK = 64
 KEY_CHECK_SECONDS = 30
 SPEEDS = (100, 1000)
 WINDOW_MS = {"1h": HOUR, "4h": 4 * HOUR, "1d": DAY}
@@ -259,9 +267,26 @@ class Hub:
         if not holders:
             return
         raw = json.dumps(payload, separators=(",", ":"))
-        for conn, streams in list(holders.items()):
+        targets = list(holders.items())
+        if topic[0] in SPREAD_KINDS and len(targets) > FANOUT_CHUNK:
+            self._spawn(self._deliver_spread(topic, targets, payload, raw))
+            return
+        for conn, streams in targets:
             for stream in streams:
                 conn.deliver(stream, payload, raw)
+
+    async def _deliver_spread(self, topic: tuple, targets, payload, raw) -> None:
+        """A once-a-second message to many connections, a chunk per turn of the
+        event loop, so that the trades and book events that arrive meanwhile are
+        not queued behind a thousand sends. A connection that left the topic in
+        between is skipped."""
+        for start in range(0, len(targets), FANOUT_CHUNK):
+            if start:
+                await asyncio.sleep(0)
+            holders = self.topics.get(topic, {})
+            for conn, _ in targets[start : start + FANOUT_CHUNK]:
+                for stream in holders.get(conn, ()):
+                    conn.deliver(stream, payload, raw)
 
     def _has(self, *topic) -> bool:
         return topic in self.topics

@@ -1,0 +1,57 @@
+"""A once-a-second message to many connections goes out a chunk per turn of the
+event loop, so that trades arriving meanwhile are not queued behind it; depth
+diffs and trades are never split, their order across messages is the protocol."""
+
+import asyncio
+
+from trading.streams import hub as hub_module
+from trading.streams.hub import FANOUT_CHUNK, Hub, Subscriber
+from trading.streams.names import stream_parse
+
+
+class Counter(Subscriber):
+    def __init__(self) -> None:
+        self.received: list[str] = []
+
+    def deliver(self, stream, payload, raw: str) -> None:
+        self.received.append(stream.name)
+
+
+def holding(hub: Hub, name: str, count: int) -> list[Counter]:
+    stream = stream_parse(name)
+    conns = [Counter() for _ in range(count)]
+    holders = hub.topics.setdefault(stream.topic, {})
+    for conn in conns:
+        holders[conn] = [stream]
+    return conns
+
+
+def test_a_kline_to_many_connections_is_spread_over_turns_of_the_loop():
+    hub = Hub()
+    conns = holding(hub, "ethbtc@kline_1d", 3 * FANOUT_CHUNK + 10)
+    topic = stream_parse("ethbtc@kline_1d").topic
+    delivered: list[int] = []
+
+    async def run() -> None:
+        hub._publish(topic, {"e": "kline"})
+        delivered.append(sum(len(c.received) for c in conns))
+        await asyncio.sleep(0)  # the task's first chunk
+        delivered.append(sum(len(c.received) for c in conns))
+        del hub.topics[topic][conns[-1]]  # unsubscribed before its chunk
+        await asyncio.gather(*hub.tasks)
+        delivered.append(sum(len(c.received) for c in conns))
+
+    asyncio.run(run())
+    assert delivered == [0, FANOUT_CHUNK, len(conns) - 1]
+    assert conns[-1].received == []
+    assert all(c.received == ["ethbtc@kline_1d"] for c in conns[:-1])
+
+
+def test_depth_diffs_and_trades_go_to_every_connection_at_once():
+    hub = Hub()
+    for name in ("btcusdt@depth@100ms", "btcusdt@trade"):
+        conns = holding(hub, name, 3 * FANOUT_CHUNK)
+        hub._publish(stream_parse(name).topic, {"e": "x"})
+        assert all(c.received == [name] for c in conns)
+    assert "depth" not in hub_module.SPREAD_KINDS
+    assert "trade" not in hub_module.SPREAD_KINDS

@@ -224,7 +224,7 @@ async def main(args) -> None:
     keys = json.load(open(args.keys))
     symbol = args.symbol.lower()
     busy = f"{args.ws}/stream?streams={symbol}@trade/{symbol}@depth@100ms"
-    idle = f"{args.ws}/ws/ethbtc@kline_1d"
+    idle = f"{args.ws}/ws/{args.idle_stream}"
     async with aiohttp.ClientSession(
         connector=aiohttp.TCPConnector(limit=64)
     ) as session:
@@ -307,6 +307,8 @@ if __name__ == "__main__":
     parser.add_argument("--symbol", default="BTCUSDT")
     parser.add_argument("--connections", type=int, default=1000)
     parser.add_argument("--watchers", type=int, default=20)
+    # With --mix, ETHBTC trades every second or so: 980 kline messages a second.
+    parser.add_argument("--idle-stream", default="ethbtc@kline_1d")
     # Two accounts: Binance's 100 orders per 10 s each allows 20 orders/s.
     # 0 with --mix: the mix's own crossing orders are the trades watched.
     parser.add_argument("--rate", type=float, default=16, help="orders per second")

@@ -37,13 +37,13 @@ import os
 import platform
 import statistics
 import subprocess
-import sys
 import time
 from pathlib import Path
 
 import aiohttp
 import websockets
 
+from tools.bench.mix import locust_command
 from tools.binance_client import API_KEY_HEADER, signed_query
 
 
@@ -130,33 +130,16 @@ def mix_start(args, seconds: float, name: str) -> subprocess.Popen:
     """locust with the bench's REST mix at ``args.mix`` requests/s."""
     out = ROOT / "var" / "stream-bench" / name
     out.parent.mkdir(parents=True, exist_ok=True)
-    env = {
-        **os.environ,
-        "BENCH_RATE": str(args.mix),
-        "BENCH_USERS": str(args.mix_users),
-        "BENCH_KEYS": str(Path(args.mix_keys).resolve()),
-        "PYTHONPATH": str(ROOT),
-    }
+    argv, env = locust_command(
+        rate=args.mix,
+        users=args.mix_users,
+        seconds=seconds,
+        host=args.rest,
+        csv=out,
+        keys=Path(args.mix_keys).resolve(),
+    )
     return subprocess.Popen(  # noqa: S603 - fixed argv
-        [
-            str(Path(sys.executable).with_name("locust")),
-            "-f",
-            str(ROOT / "tools" / "bench" / "locustfile.py"),
-            "--headless",
-            "--users",
-            str(args.mix_users),
-            "--spawn-rate",
-            str(args.mix_users),
-            "--run-time",
-            f"{seconds:.0f}s",
-            "--host",
-            args.rest,
-            "--csv",
-            str(out),
-            "--only-summary",
-            "--loglevel",
-            "WARNING",
-        ],
+        argv,
         env=env,
         cwd=ROOT,
         stdout=subprocess.DEVNULL,

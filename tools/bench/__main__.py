@@ -28,6 +28,7 @@ import urllib.request
 from pathlib import Path
 
 from tools.bench import ceilings
+from tools.bench.mix import locust_command
 
 ROOT = Path(__file__).resolve().parents[2]
 VENV = ROOT / ".venv" / "bin"
@@ -85,39 +86,19 @@ def wait_ready(url: str, seconds: float = 120) -> None:
 def run_step(rate: int, args, host: str) -> dict:
     out = ROOT / "var" / "bench" / f"r{rate}"
     out.parent.mkdir(parents=True, exist_ok=True)
-    env = {
-        **os.environ,
-        "BENCH_RATE": str(rate),
-        "BENCH_USERS": str(args.users),
-        "BENCH_KEYS": str(ROOT / "var" / "bench-keys.json"),
-        # The locustfile imports the shared signing client (tools.binance_client).
-        "PYTHONPATH": os.pathsep.join(
-            filter(None, [str(ROOT), os.environ.get("PYTHONPATH")])
-        ),
-    }
+    argv, env = locust_command(
+        rate=rate,
+        users=args.users,
+        seconds=args.duration,
+        host=host,
+        csv=out,
+        keys=ROOT / "var" / "bench-keys.json",
+    )
     server_before = cpu_seconds(("gunicorn", "postgres", "redis-server"))
     started = time.time()
     children_before = os.times()
     locust = subprocess.run(  # noqa: S603 - fixed argv
-        [
-            str(VENV / "locust"),
-            "-f",
-            str(Path(__file__).with_name("locustfile.py")),
-            "--headless",
-            "--users",
-            str(args.users),
-            "--spawn-rate",
-            str(args.users),
-            "--run-time",
-            f"{args.duration}s",
-            "--host",
-            host,
-            "--csv",
-            str(out),
-            "--only-summary",
-            "--loglevel",
-            "WARNING",
-        ],
+        argv,
         env=env,
         capture_output=True,
         text=True,

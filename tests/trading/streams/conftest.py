@@ -127,19 +127,24 @@ def _hubs():
     return app._hubs
 
 
+def place(user, side: str, qty: str, price: str, symbol: str = "BTCUSDT"):
+    """A LIMIT GTC order through the order path."""
+    return order_services.order_place(
+        user_id=user.id,
+        request=order_types.OrderRequest(
+            symbol=symbol,
+            side=side,
+            type="LIMIT",
+            time_in_force="GTC",
+            quantity=Decimal(qty),
+            price=Decimal(price),
+        ),
+    )
+
+
 def cross(price: str, qty: str = "0.01", symbol: str = "BTCUSDT") -> Trade:
     """One trade at ``price`` between two new traders; the trade row."""
     maker, taker = funded_user(**FUNDS), funded_user(**FUNDS)
     for user, side in ((maker, "SELL"), (taker, "BUY")):
-        order_services.order_place(
-            user_id=user.id,
-            request=order_types.OrderRequest(
-                symbol=symbol,
-                side=side,
-                type="LIMIT",
-                time_in_force="GTC",
-                quantity=Decimal(qty),
-                price=Decimal(price),
-            ),
-        )
+        place(user, side, qty, price, symbol)
     return Trade.objects.filter(symbol_id=symbol).latest("trade_id")

@@ -7,7 +7,6 @@ API's userDataStream.subscribe.signature."""
 from __future__ import annotations
 
 import asyncio
-from decimal import Decimal
 
 import pytest
 
@@ -16,11 +15,9 @@ from exchange import bus
 from tests.factories import funded_user
 from tests.trading.api.conftest import API_DB
 from tests.trading.streams.burst import FUNDS, order_burst
-from tests.trading.streams.conftest import wait_for_user_subscription
+from tests.trading.streams.conftest import place, wait_for_user_subscription
 from trading.marketdata import selectors as market_selectors
 from trading.models import Trade
-from trading.orders import services as order_services
-from trading.orders import types as order_types
 
 ccxtpro = pytest.importorskip("ccxt.pro")
 
@@ -49,20 +46,6 @@ def exchange_for(host: str, key: str = "", secret: str = ""):
                 }
             },
         }
-    )
-
-
-def place(user, side, qty, price, symbol="BTCUSDT"):
-    return order_services.order_place(
-        user_id=user.id,
-        request=order_types.OrderRequest(
-            symbol=symbol,
-            side=side,
-            type="LIMIT",
-            time_in_force="GTC",
-            quantity=Decimal(qty),
-            price=Decimal(price),
-        ),
     )
 
 

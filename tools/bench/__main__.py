@@ -220,7 +220,7 @@ def main() -> int:
     if not args.no_serve:
         # Every simulated trader connects from 127.0.0.1, so the per-IP weight limit
         # (and the per-account order limits) are raised for the run; they are still
-        # counted, in Redis, on every request.
+        # counted in Redis as in production.
         limits = {
             "RATE_LIMIT_WEIGHT_PER_MINUTE": "100000000",
             "RATE_LIMIT_ORDERS_PER_10S": "100000",

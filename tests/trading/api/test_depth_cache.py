@@ -2,32 +2,15 @@
 same answer for the same book_seq (run on both backends: the local cache with
 SQLite, Redis with PostgreSQL)."""
 
-from decimal import Decimal
-
 import pytest
 
 from tests.trading.api.conftest import API_DB, public
+from tests.trading.conftest import place
 from trading.marketdata import cache as market_cache
 from trading.marketdata import selectors as market_selectors
-from trading.orders import services as order_services
-from trading.orders import types as order_types
 from trading.symbols import selectors as symbol_selectors
 
 pytestmark = API_DB
-
-
-def place(user, side, qty, price):
-    return order_services.order_place(
-        user_id=user.id,
-        request=order_types.OrderRequest(
-            symbol="BTCUSDT",
-            side=side,
-            type="LIMIT",
-            time_in_force="GTC",
-            quantity=Decimal(qty),
-            price=Decimal(price),
-        ),
-    )
 
 
 @pytest.fixture

@@ -11,7 +11,6 @@ import gc
 import socket
 import threading
 import time
-from decimal import Decimal
 
 import pytest
 import uvicorn
@@ -19,10 +18,9 @@ from asgiref.sync import SyncToAsync
 from django.db import connections
 
 from tests.factories import funded_user
+from tests.trading.conftest import place
 from tests.trading.streams.burst import FUNDS
 from trading.models import Trade
-from trading.orders import services as order_services
-from trading.orders import types as order_types
 
 
 def free_port() -> int:
@@ -127,24 +125,9 @@ def _hubs():
     return app._hubs
 
 
-def place(user, side: str, qty: str, price: str, symbol: str = "BTCUSDT"):
-    """A LIMIT GTC order through the order path."""
-    return order_services.order_place(
-        user_id=user.id,
-        request=order_types.OrderRequest(
-            symbol=symbol,
-            side=side,
-            type="LIMIT",
-            time_in_force="GTC",
-            quantity=Decimal(qty),
-            price=Decimal(price),
-        ),
-    )
-
-
 def cross(price: str, qty: str = "0.01", symbol: str = "BTCUSDT") -> Trade:
     """One trade at ``price`` between two new traders; the trade row."""
     maker, taker = funded_user(**FUNDS), funded_user(**FUNDS)
     for user, side in ((maker, "SELL"), (taker, "BUY")):
-        place(user, side, qty, price, symbol)
+        place(user, side, qty, price, symbol=symbol)
     return Trade.objects.filter(symbol_id=symbol).latest("trade_id")

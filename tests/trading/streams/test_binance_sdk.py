@@ -7,7 +7,6 @@ data subscription receives both executionReports, then an OCO's listStatus."""
 from __future__ import annotations
 
 import asyncio
-from decimal import Decimal
 
 import pytest
 from asgiref.sync import sync_to_async
@@ -15,30 +14,15 @@ from asgiref.sync import sync_to_async
 from accounts import services as account_services
 from tests.factories import funded_user
 from tests.trading.api.conftest import API_DB
+from tests.trading.conftest import place
 from tests.trading.orders.test_order_lists import leg
 from tests.trading.streams.burst import FUNDS
 from trading.orders import lists as order_lists
-from trading.orders import services as order_services
-from trading.orders import types as order_types
 
 spot = pytest.importorskip("binance_sdk_spot.spot")
 configuration = pytest.importorskip("binance_common.configuration")
 
 pytestmark = [pytest.mark.e2e, API_DB]
-
-
-def place(user, side, qty, price):
-    return order_services.order_place(
-        user_id=user.id,
-        request=order_types.OrderRequest(
-            symbol="BTCUSDT",
-            side=side,
-            type="LIMIT",
-            time_in_force="GTC",
-            quantity=Decimal(qty),
-            price=Decimal(price),
-        ),
-    )
 
 
 async def until(condition, seconds: float = 10) -> None:

@@ -14,8 +14,9 @@ from accounts import services as account_services
 from exchange import bus
 from tests.factories import funded_user
 from tests.trading.api.conftest import API_DB
+from tests.trading.conftest import place
 from tests.trading.streams.burst import FUNDS, order_burst
-from tests.trading.streams.conftest import place, wait_for_user_subscription
+from tests.trading.streams.conftest import wait_for_user_subscription
 from trading.marketdata import selectors as market_selectors
 from trading.models import Trade
 

@@ -16,11 +16,10 @@ from accounts import services as account_services
 from exchange import bus
 from tests.factories import funded_user
 from tests.trading.api.conftest import API_DB
+from tests.trading.conftest import place
 from tests.trading.streams.burst import FUNDS, order_burst
 from tests.trading.streams.conftest import wait_for_user_subscription
 from trading.marketdata import selectors as market_selectors
-from trading.orders import services as order_services
-from trading.orders import types as order_types
 
 with warnings.catch_warnings():
     warnings.simplefilter("ignore", DeprecationWarning)
@@ -117,19 +116,6 @@ def test_user_socket_receives_the_execution_report(served, background):
     async def close():
         await state["socket"].__aexit__(None, None, None)
         await state["client"].close_connection()
-
-    def place(user, side, qty, price):
-        return order_services.order_place(
-            user_id=user.id,
-            request=order_types.OrderRequest(
-                symbol="BTCUSDT",
-                side=side,
-                type="LIMIT",
-                time_in_force="GTC",
-                quantity=Decimal(qty),
-                price=Decimal(price),
-            ),
-        )
 
     background.run(connect())
     wait_for_user_subscription(taker.id)

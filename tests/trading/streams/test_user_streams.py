@@ -19,9 +19,8 @@ from asgiref.sync import sync_to_async
 from accounts import services as account_services
 from tests.factories import funded_user
 from tests.trading.api.conftest import API_DB
+from tests.trading.conftest import place
 from tests.trading.streams.burst import FUNDS
-from trading.orders import services as order_services
-from trading.orders import types as order_types
 
 pytestmark = [pytest.mark.e2e, API_DB]
 
@@ -42,20 +41,6 @@ def signed(key, secret, encoded: bool = False, **params) -> dict:
         secret.encode(), payload.encode(), hashlib.sha256
     ).hexdigest()
     return params
-
-
-def place(user, side, qty, price):
-    return order_services.order_place(
-        user_id=user.id,
-        request=order_types.OrderRequest(
-            symbol="BTCUSDT",
-            side=side,
-            type="LIMIT",
-            time_in_force="GTC",
-            quantity=Decimal(qty),
-            price=Decimal(price),
-        ),
-    )
 
 
 async def request(ws, method, params=None, request_id=1) -> dict:

@@ -54,6 +54,7 @@ serve-prod: venv
 
 # Locust at steady rates against serve-prod; writes the table to docs/performance.md.
 bench: venv
+	bash scripts/install-wrk.sh
 	$(BIN)/python -m tools.bench --write-docs
 
 # Faults under load on a throwaway stack (own PostgreSQL, Redis, gunicorn under

@@ -107,8 +107,12 @@ class LedgerEntry(models.Model):
         FEE = "FEE"
         TRANSFER = "TRANSFER"
 
-    user = models.ForeignKey(User, on_delete=models.PROTECT, related_name="+")
-    asset = models.ForeignKey(Asset, on_delete=models.PROTECT, related_name="+")
+    user = models.ForeignKey(
+        User, on_delete=models.PROTECT, db_index=False, related_name="+"
+    )
+    asset = models.ForeignKey(
+        Asset, on_delete=models.PROTECT, db_index=False, related_name="+"
+    )
     delta_free = AmountField(default=0)
     delta_locked = AmountField(default=0)
     reason = models.CharField(max_length=16, choices=Reason.choices)

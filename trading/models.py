@@ -96,9 +96,13 @@ class Order(models.Model):
         EXPIRED = "EXPIRED"
         EXPIRED_IN_MATCH = "EXPIRED_IN_MATCH"
 
-    symbol = models.ForeignKey(Symbol, on_delete=models.PROTECT, related_name="orders")
+    symbol = models.ForeignKey(
+        Symbol, on_delete=models.PROTECT, db_index=False, related_name="orders"
+    )
     order_id = models.BigIntegerField()
-    user = models.ForeignKey(User, on_delete=models.PROTECT, related_name="orders")
+    user = models.ForeignKey(
+        User, on_delete=models.PROTECT, db_index=False, related_name="orders"
+    )
     client_order_id = models.CharField(max_length=36)
     side = models.CharField(max_length=4, choices=Side.choices)
     type = models.CharField(max_length=17, choices=Type.choices)
@@ -256,14 +260,20 @@ class Trade(models.Model):
     both go to the fee account.
     """
 
-    symbol = models.ForeignKey(Symbol, on_delete=models.PROTECT, related_name="trades")
+    symbol = models.ForeignKey(
+        Symbol, on_delete=models.PROTECT, db_index=False, related_name="trades"
+    )
     trade_id = models.BigIntegerField()
     price = AmountField()
     qty = AmountField()
     quote_qty = AmountField()
     time = models.BigIntegerField(help_text="ms since the epoch")
-    buyer = models.ForeignKey(User, on_delete=models.PROTECT, related_name="+")
-    seller = models.ForeignKey(User, on_delete=models.PROTECT, related_name="+")
+    buyer = models.ForeignKey(
+        User, on_delete=models.PROTECT, db_index=False, related_name="+"
+    )
+    seller = models.ForeignKey(
+        User, on_delete=models.PROTECT, db_index=False, related_name="+"
+    )
     buyer_order_id = models.BigIntegerField()
     seller_order_id = models.BigIntegerField()
     is_buyer_maker = models.BooleanField()
@@ -294,7 +304,9 @@ class Kline(models.Model):
     """Candlesticks kept up to date as trades happen, at a few base intervals; the
     other Binance intervals are combined from these on read."""
 
-    symbol = models.ForeignKey(Symbol, on_delete=models.PROTECT, related_name="+")
+    symbol = models.ForeignKey(
+        Symbol, on_delete=models.PROTECT, db_index=False, related_name="+"
+    )
     interval = models.CharField(max_length=3)
     open_time = models.BigIntegerField(help_text="ms since the epoch")
     open = AmountField()

@@ -17,13 +17,13 @@ message (counted, logged once per outage). Consumers that need continuity
 from __future__ import annotations
 
 import functools
-import json
 import logging
 import os
 import queue
 import threading
 from collections.abc import Callable
 
+import orjson
 from django.conf import settings
 from redis.connection import parse_url
 
@@ -161,7 +161,10 @@ def _to_redis(messages: list[tuple[str, dict]]) -> None:
     try:
         pipe = client.pipeline(transaction=False)
         for channel, message in messages:
-            pipe.publish(channel_name(channel), json.dumps(message))
+            pipe.publish(
+                channel_name(channel),
+                orjson.dumps(message, option=orjson.OPT_NON_STR_KEYS),
+            )
         pipe.execute()
     except REDIS_DOWN:
         redis_failed("event bus")

@@ -10,15 +10,21 @@ readers fall back to the database.
 
 from __future__ import annotations
 
-import json
 import threading
 
+import orjson
 from django.conf import settings
 from django.core.cache import cache
 from django.db import transaction
 
 from exchange.metrics import CACHE_REQUESTS
-from exchange.redis import REDIS_DOWN, breaker_open, redis_client, redis_failed
+from exchange.redis import (
+    REDIS_DOWN,
+    breaker_open,
+    commands_send,
+    redis_client,
+    redis_failed,
+)
 from trading.marketdata.shapes import trade_public
 from trading.symbols.specs import SymbolSpec
 
@@ -68,24 +74,34 @@ def unpublished_forget() -> None:
     _unpublished.clear()
 
 
+def _store_command(key: str, seq: int, value: dict) -> tuple:
+    return ("EVAL", _SET_IF_NEWER, 1, key, seq, orjson.dumps(value))
+
+
 def store_if_newer(kind: str, symbol: str, seq: int, value: dict) -> bool:
     """Write ``value`` under (kind, symbol) unless a newer seq is already there."""
     key = _key(kind, symbol)
     if settings.REDIS_URL:
-        client = _redis()
-        if client is None:
-            return False
-        try:
-            return bool(client.eval(_SET_IF_NEWER, 1, key, seq, json.dumps(value)))
-        except REDIS_DOWN:
-            redis_failed("write")
-            return False
+        return _send([_store_command(key, seq, value)])[0]
     with _local_guard:
         current = cache.get(key)
         if current is not None and current[0] >= seq:
             return False
         cache.set(key, (seq, value), timeout=None)
         return True
+
+
+def _send(commands: list[tuple]) -> list[bool]:
+    """Run the scripts in one round trip; whether each wrote (all False with
+    Redis down)."""
+    client = _redis()
+    if client is None:
+        return [False] * len(commands)
+    try:
+        return [bool(reply) for reply in commands_send(client, commands)]
+    except REDIS_DOWN:
+        redis_failed("write")
+        return [False] * len(commands)
 
 
 def load(kind: str, symbol: str) -> tuple[int, dict] | None:
@@ -98,7 +114,7 @@ def load(kind: str, symbol: str) -> tuple[int, dict] | None:
             try:
                 seq, raw = client.hmget(key, ["seq", "value"])
                 if raw is not None:
-                    found = (int(seq), json.loads(raw))
+                    found = (int(seq), orjson.loads(raw))
             except REDIS_DOWN:
                 redis_failed("read")
     else:
@@ -141,24 +157,26 @@ return 1
 RECENT_TRADES = 1000
 
 
+def _push_command(symbol: str, seq: int, trades: list[dict]) -> tuple:
+    keys = (
+        _key("trades", symbol),
+        _key("trades-seq", symbol),
+        _key("trades-newest", symbol),
+    )
+    first, last = trades[0]["id"], trades[-1]["id"]
+    args = [seq, RECENT_TRADES, first, last] + [orjson.dumps(t) for t in trades]
+    return ("EVAL", _PUSH_IF_NEWER, 3, *keys, *args)
+
+
 def trades_push(symbol: str, seq: int, trades: list[dict]) -> bool:
     """Add trades (oldest first, consecutive ids) to the symbol's recent-trades
     list, newest first, keeping the last :data:`RECENT_TRADES`. Skipped if ``seq``
     is not newer; the list restarts if the trades do not follow on."""
+    if settings.REDIS_URL:
+        return _send([_push_command(symbol, seq, trades)])[0]
     key, seq_key = _key("trades", symbol), _key("trades-seq", symbol)
     newest_key = _key("trades-newest", symbol)
     first, last = trades[0]["id"], trades[-1]["id"]
-    if settings.REDIS_URL:
-        client = _redis()
-        if client is None:
-            return False
-        try:
-            args = [seq, RECENT_TRADES, first, last] + [json.dumps(t) for t in trades]
-            keys = (key, seq_key, newest_key)
-            return bool(client.eval(_PUSH_IF_NEWER, 3, *keys, *args))
-        except REDIS_DOWN:
-            redis_failed("write")
-            return False
     with _local_guard:
         current = cache.get(seq_key)
         if current is not None and current >= seq:
@@ -182,7 +200,7 @@ def trades_recent(symbol: str, limit: int) -> list[dict] | None:
             try:
                 raw = client.lrange(key, 0, limit - 1)
                 if len(raw) >= limit:
-                    found = [json.loads(item) for item in reversed(raw)]
+                    found = [orjson.loads(item) for item in reversed(raw)]
             except REDIS_DOWN:
                 redis_failed("read")
     else:
@@ -208,9 +226,16 @@ def publish_on_commit(
         # Runs after the commit: a failure here must not turn a placed order into
         # an error answer.
         try:
-            store_if_newer("depth", symbol, seq, snapshot)
-            if public:
-                trades_push(symbol, seq, public)
+            if settings.REDIS_URL:
+                # Both scripts in one round trip.
+                commands = [_store_command(_key("depth", symbol), seq, snapshot)]
+                if public:
+                    commands.append(_push_command(symbol, seq, public))
+                _send(commands)
+            else:
+                store_if_newer("depth", symbol, seq, snapshot)
+                if public:
+                    trades_push(symbol, seq, public)
         except REDIS_DOWN:
             redis_failed("publish")
         if settings.REDIS_URL and breaker_open():

@@ -25,6 +25,7 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
+import orjson
 from asgiref.sync import sync_to_async
 from django.conf import settings
 
@@ -194,7 +195,7 @@ class Hub:
                     channel = item["channel"]
                     if isinstance(channel, bytes):
                         channel = channel.decode()
-                    self.on_message(names.get(channel, ""), json.loads(item["data"]))
+                    self.on_message(names.get(channel, ""), orjson.loads(item["data"]))
             except asyncio.CancelledError:
                 raise
             except Exception:  # noqa: BLE001 - Redis down: retry, clients resync

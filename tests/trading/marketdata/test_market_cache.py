@@ -109,12 +109,13 @@ def test_what_could_not_be_published_during_an_outage_is_dropped_after_it(db):
 def test_a_programming_error_is_raised_not_taken_for_an_outage(db):
     """Only Redis's own failures open the breaker; a bug surfaces as itself."""
     client = mock.Mock()
-    client.eval.side_effect = TypeError("a bug")
+    sent = client.connection_pool.get_connection.return_value.send_packed_command
+    sent.side_effect = TypeError("a bug")
     with mock.patch("exchange.redis.get_redis_connection", return_value=client):
         with pytest.raises(TypeError):
             market_cache.store_if_newer("depth", "Z", 1, {"bids": [], "asks": []})
     assert not exchange_redis.breaker_open()
-    client.eval.side_effect = ConnectionError("redis down")
+    sent.side_effect = ConnectionError("redis down")
     with mock.patch("exchange.redis.get_redis_connection", return_value=client):
         assert not market_cache.store_if_newer("depth", "Z", 1, {"bids": []})
     assert exchange_redis.breaker_open()

@@ -3,12 +3,10 @@
 The order path on PostgreSQL sends all of a placement's writes in one pipeline
 (``exchange.db.Pipeline``); the funds part of it is written here, so that this app
 stays the only writer of balances. The guarantees are those of
-:func:`accounts.services.balance_changes_apply`: the rows are locked in (user,
-asset) order before any is updated, so concurrent transactions lock them in one
-order and never deadlock, and the CHECK constraints (``free >= 0``, ``locked >=
-0``) refuse an overdraft, which aborts the whole transaction. Each statement takes
-its rows as arrays: one statement for all the moves and one for all the ledger
-rows, whatever their number.
+:func:`accounts.services.balance_changes_apply`: rows are updated one by one in
+(user, asset) order, so concurrent transactions lock them in one order and never
+deadlock, and the CHECK constraints (``free >= 0``, ``locked >= 0``) refuse an
+overdraft, which aborts the whole transaction.
 """
 
 from __future__ import annotations
@@ -27,41 +25,29 @@ BALANCE_CREATE = """
 INSERT INTO accounts_balance (user_id, asset_id, free, locked)
 VALUES (%s::bigint, %s, 0, 0) ON CONFLICT (user_id, asset_id) DO NOTHING
 """
-# The CTE locks the rows in (user, asset) order before the update touches them
-# (as accounts.services does through the ORM).
-BALANCE_MOVES = """
-WITH v (user_id, asset_id, df, dl) AS (
-    SELECT * FROM unnest(%s::bigint[], %s::varchar[], %s::numeric[], %s::numeric[])
-), l AS (
-    SELECT b.id FROM accounts_balance b
-    JOIN v ON b.user_id = v.user_id AND b.asset_id = v.asset_id
-    ORDER BY b.user_id, b.asset_id
-    FOR UPDATE OF b
-)
-UPDATE accounts_balance b SET free = b.free + v.df, locked = b.locked + v.dl
-FROM v, l
-WHERE b.id = l.id AND b.user_id = v.user_id AND b.asset_id = v.asset_id
+BALANCE_MOVE = """
+UPDATE accounts_balance SET free = free + %s, locked = locked + %s
+WHERE user_id = %s::bigint AND asset_id = %s
 """
 LEDGER_INSERT = """
 INSERT INTO accounts_ledgerentry (user_id, asset_id, delta_free, delta_locked, reason,
     reference, created_at)
-SELECT *, now() FROM unnest(%s::bigint[], %s::varchar[], %s::numeric[],
-    %s::numeric[], %s::varchar[], %s::varchar[])
+VALUES (%s::bigint, %s, %s, %s, %s, %s, now())
 """
 
 
 def balance_changes_add(pipeline: Pipeline, changes: Sequence[BalanceChange]) -> None:
-    """Add ``changes`` to ``pipeline``: the net change of each balance, locked in
-    (user, asset) order, and one ledger row per change. Missing rows are created at zero
+    """Add ``changes`` to ``pipeline``: the net change of each balance, in (user,
+    asset) order, and one ledger row per change. Missing rows are created at zero
     first, so that a debit from one fails the CHECK constraint."""
     moves = changes_net(changes)
     missing = balance_rows_missing(moves)
     pipeline.add(BALANCE_CREATE, missing)
-    pipeline.add_columns(
-        BALANCE_MOVES,
-        [(user_id, asset, df, dl) for (user_id, asset), (df, dl) in moves],
+    pipeline.add(
+        BALANCE_MOVE,
+        [(df, dl, user_id, asset) for (user_id, asset), (df, dl) in moves],
     )
-    pipeline.add_columns(
+    pipeline.add(
         LEDGER_INSERT,
         [
             (c.user_id, c.asset, c.delta_free, c.delta_locked, c.reason, c.reference)

@@ -58,12 +58,6 @@ class Pipeline:
         if rows:
             self.ops.append((sql, rows))
 
-    def add_columns(self, sql: str, rows: list) -> None:
-        """Many rows as one statement: ``sql`` takes one array per column (for
-        ``unnest``), so the server binds and runs it once, not once a row."""
-        if rows:
-            self.ops.append((sql, [tuple(map(list, zip(*rows, strict=True)))]))
-
     def add_returning(self, sql: str, row: tuple) -> None:
         self.returning_sql = sql
         self.ops.append((sql, [row]))

@@ -129,9 +129,7 @@ KLINE_UPSERT = """
 INSERT INTO trading_kline (symbol_id, interval, open_time, open, high, low, close,
     volume, quote_volume, trades, taker_buy_base, taker_buy_quote,
     first_trade_id, last_trade_id)
-SELECT * FROM unnest(%s::varchar[], %s::varchar[], %s::bigint[], %s::numeric[],
-    %s::numeric[], %s::numeric[], %s::numeric[], %s::numeric[], %s::numeric[],
-    %s::integer[], %s::numeric[], %s::numeric[], %s::bigint[], %s::bigint[])
+VALUES (%s, %s, %s::bigint, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s::bigint, %s::bigint)
 ON CONFLICT (symbol_id, interval, open_time) DO UPDATE SET
     high = GREATEST(trading_kline.high, EXCLUDED.high),
     low = LEAST(trading_kline.low, EXCLUDED.low),
@@ -146,8 +144,7 @@ ON CONFLICT (symbol_id, interval, open_time) DO UPDATE SET
 
 
 def kline_rows(symbol: str, candle: Candle) -> list[tuple]:
-    """Rows adding ``candle`` to every base interval (:data:`KLINE_UPSERT` takes
-    them as one array per column)."""
+    """Parameters of :data:`KLINE_UPSERT` adding ``candle`` to every base interval."""
     c = candle
     return [
         (
@@ -174,9 +171,8 @@ def klines_record(*, symbol: str, candle: Candle) -> None:
     """Add one order's trades to every base interval. Caller holds the pair lock, so
     trades arrive in order and ``close`` is simply the latest price."""
     if connection.vendor == "postgresql":
-        columns = tuple(map(list, zip(*kline_rows(symbol, candle), strict=True)))
         with connection.cursor() as cursor:
-            cursor.execute(KLINE_UPSERT, columns)
+            cursor.executemany(KLINE_UPSERT, kline_rows(symbol, candle))
         return
     # SQLite: writes are serialised, and exact decimal sums need Python.
     for interval in BASE_INTERVALS:

@@ -188,12 +188,10 @@ VALUES (%s, %s::bigint, %s::bigint, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s,
 RETURNING id
 """
 MAKER_FILL = """
-UPDATE trading_order o SET executed_qty = o.executed_qty + v.add_qty,
-    cummulative_quote_qty = o.cummulative_quote_qty + v.add_quote, status = v.status,
+UPDATE trading_order SET executed_qty = executed_qty + %s,
+    cummulative_quote_qty = cummulative_quote_qty + %s, status = %s,
     update_time = %s::bigint, seq = %s::bigint
-FROM unnest(%s::bigint[], %s::numeric[], %s::numeric[], %s::varchar[])
-    AS v (order_id, add_qty, add_quote, status)
-WHERE o.symbol_id = %s AND o.order_id = v.order_id
+WHERE symbol_id = %s AND order_id = %s::bigint
 """
 MAKER_EXPIRE = """
 UPDATE trading_order SET status = 'EXPIRED_IN_MATCH', update_time = %s::bigint,
@@ -203,9 +201,8 @@ WHERE symbol_id = %s AND order_id = %s::bigint
 TRADE_INSERT = """
 INSERT INTO trading_trade (symbol_id, trade_id, price, qty, quote_qty, time, buyer_id,
     seller_id, buyer_order_id, seller_order_id, is_buyer_maker, buyer_fee, seller_fee)
-SELECT * FROM unnest(%s::varchar[], %s::bigint[], %s::numeric[], %s::numeric[],
-    %s::numeric[], %s::bigint[], %s::bigint[], %s::bigint[], %s::bigint[],
-    %s::bigint[], %s::boolean[], %s::numeric[], %s::numeric[])
+VALUES (%s, %s::bigint, %s, %s, %s, %s::bigint, %s::bigint, %s::bigint, %s::bigint,
+    %s::bigint, %s, %s, %s)
 """
 ORDERS_CANCEL = """
 UPDATE trading_order SET status = 'CANCELED', update_time = %s::bigint,
@@ -257,15 +254,21 @@ class OrderPipeline(Pipeline):
 
     def makers_fill(self, symbol: str, updates: dict, now: int, seq: int) -> None:
         """Add each maker's fills and set its status (FILLED when nothing is left)."""
-        if not updates:
-            return
-        ids, qtys, quotes, statuses = [], [], [], []
-        for maker_id, (add_qty, add_quote, left) in updates.items():
-            ids.append(maker_id)
-            qtys.append(add_qty)
-            quotes.append(add_quote)
-            statuses.append("FILLED" if left == 0 else "PARTIALLY_FILLED")
-        self.add(MAKER_FILL, [(now, seq, ids, qtys, quotes, statuses, symbol)])
+        self.add(
+            MAKER_FILL,
+            [
+                (
+                    add_qty,
+                    add_quote,
+                    "FILLED" if left == 0 else "PARTIALLY_FILLED",
+                    now,
+                    seq,
+                    symbol,
+                    maker_id,
+                )
+                for maker_id, (add_qty, add_quote, left) in updates.items()
+            ],
+        )
 
     def orders_expire(
         self, symbol: str, order_ids: list[int], now: int, seq: int
@@ -273,7 +276,7 @@ class OrderPipeline(Pipeline):
         self.add(MAKER_EXPIRE, [(now, seq, symbol, order_id) for order_id in order_ids])
 
     def trades(self, trades) -> None:
-        self.add_columns(
+        self.add(
             TRADE_INSERT,
             [
                 (
@@ -306,7 +309,7 @@ class OrderPipeline(Pipeline):
         self.add(SYMBOL_SEQ, [(seq, symbol)])
 
     def klines(self, symbol: str, candle) -> None:
-        self.add_columns(KLINE_UPSERT, kline_rows(symbol, candle))
+        self.add(KLINE_UPSERT, kline_rows(symbol, candle))
 
     def symbol_advance(
         self, symbol: str, seq: int, last_order_id: int, last_trade_id: int

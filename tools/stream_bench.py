@@ -9,8 +9,9 @@ of ``--watchers`` (20) subscribes to ``<symbol>@trade`` and
 trade's time, taken just before its commit, in ms); the other connections are
 idle (subscribed to a quiet stream, answering pings), as most of a real
 exchange's sockets are between events, and are held by a second process, as
-they would be by other machines. The REST latency of the orders is measured twice:
-with no stream connection open, then with all of them open.
+they would be by other machines. The REST latency is measured in ``--rounds``
+pairs of phases, one with no stream connection open and one with all of them
+open, the order of the two alternating from round to round.
 
 With ``--mix RATE`` the bench's REST mix (tools/bench/locustfile.py: 50 traders,
 half reads, half writes on the three symbols, keys from ``manage.py
@@ -170,15 +171,26 @@ async def phase(traders, args, name: str) -> tuple[list[float], dict | None]:
 
 
 async def listener(url: str, sample: list[float] | None, stop: asyncio.Event) -> None:
+    """One connection until ``stop``: reads every frame (the server's pings are
+    answered by the library); with ``sample``, records now - T of each trade."""
     async with websockets.connect(url, max_queue=None, open_timeout=30) as ws:
-        while not stop.is_set():
-            try:
-                raw = await asyncio.wait_for(ws.recv(), 1)
-            except TimeoutError:
-                continue
-            if sample is not None and '"e":"trade"' in raw:
-                event = json.loads(raw)["data"]
-                sample.append(time.time() * 1000 - event["T"])
+        reader = asyncio.ensure_future(_read(ws, sample))
+        stopping = asyncio.ensure_future(stop.wait())
+        await asyncio.wait({reader, stopping}, return_when=asyncio.FIRST_COMPLETED)
+        for task in (reader, stopping):
+            task.cancel()
+        if reader.done() and not reader.cancelled() and reader.exception():
+            raise reader.exception()
+
+
+async def _read(ws, sample: list[float] | None) -> None:
+    if sample is None:  # an idle client: frames are read, not decoded
+        while True:
+            await ws.recv(decode=False)
+    while True:
+        raw = await ws.recv()
+        if '"e":"trade"' in raw:
+            sample.append(time.time() * 1000 - json.loads(raw)["data"]["T"])
 
 
 def idle_clients(url: str, count: int, ready, stop) -> None:
@@ -207,11 +219,57 @@ def idle_clients(url: str, count: int, ready, stop) -> None:
     asyncio.run(hold())
 
 
+async def loaded_phase(traders, args, name: str, busy: str, idle: str) -> dict:
+    """A phase with ``args.connections`` open: the watchers here, the idle ones in
+    a process of their own; closed again after it."""
+    stop = asyncio.Event()
+    latencies: list[float] = []
+    opened = time.monotonic()
+    spawn = multiprocessing.get_context("spawn")
+    ready, idle_stop = spawn.Queue(), spawn.Event()
+    idlers = spawn.Process(
+        target=idle_clients,
+        args=(idle, args.connections - args.watchers, ready, idle_stop),
+    )
+    idlers.start()
+    tasks = [
+        asyncio.create_task(listener(busy, latencies, stop))
+        for _ in range(args.watchers)
+    ]
+    await asyncio.sleep(2)
+    idle_failed = await asyncio.to_thread(ready.get)
+    failed = idle_failed + sum(
+        1 for t in tasks if t.done() and t.exception() is not None
+    )
+    open_seconds = time.monotonic() - opened
+    orders, mix = await phase(traders, args, name)
+    await asyncio.sleep(1)
+    stop.set()
+    idle_stop.set()
+    await asyncio.gather(*tasks, return_exceptions=True)
+    await asyncio.to_thread(idlers.join)
+    return {
+        "orders": orders,
+        "mix": mix,
+        "events": latencies,
+        "failed": failed,
+        "open_seconds": open_seconds,
+    }
+
+
+def _ms(values: list[float]) -> str:
+    return (
+        f"{percentile(values, 50):.1f} / {percentile(values, 99):.1f} / "
+        f"{max(values, default=float('nan')):.1f}"
+    )
+
+
 async def main(args) -> None:
     keys = json.load(open(args.keys))
     symbol = args.symbol.lower()
     busy = f"{args.ws}/stream?streams={symbol}@trade/{symbol}@depth@100ms"
     idle = f"{args.ws}/ws/{args.idle_stream}"
+    rounds = []
     async with aiohttp.ClientSession(
         connector=aiohttp.TCPConnector(limit=64)
     ) as session:
@@ -222,68 +280,65 @@ async def main(args) -> None:
         await trade_load(traders, args.symbol, args.rate, 3)  # warm-up
         if args.mix:  # the workers' books, statements and key caches
             await mix_result(mix_start(args, 10, "warmup"), "warmup")
-        quiet, quiet_mix = await phase(traders, args, "quiet")
-
-        stop = asyncio.Event()
-        latencies: list[float] = []
-        opened = time.monotonic()
-        spawn = multiprocessing.get_context("spawn")
-        ready, idle_stop = spawn.Queue(), spawn.Event()
-        idlers = spawn.Process(
-            target=idle_clients,
-            args=(idle, args.connections - args.watchers, ready, idle_stop),
-        )
-        idlers.start()
-        tasks = [
-            asyncio.create_task(listener(busy, latencies, stop))
-            for _ in range(args.watchers)
-        ]
-        await asyncio.sleep(2)
-        idle_failed = await asyncio.to_thread(ready.get)
-        failed = idle_failed + sum(
-            1 for t in tasks if t.done() and t.exception() is not None
-        )
-        open_seconds = time.monotonic() - opened
-        loaded, loaded_mix = await phase(traders, args, "loaded")
-        await asyncio.sleep(1)
-        stop.set()
-        idle_stop.set()
-        await asyncio.gather(*tasks, return_exceptions=True)
-        await asyncio.to_thread(idlers.join)
+        for index in range(args.rounds):
+            # Alternate which phase comes first, so that a drift of the machine
+            # over a round does not always favour the same one.
+            result: dict = {}
+            for kind in ("quiet", "loaded") if index % 2 == 0 else ("loaded", "quiet"):
+                name = f"{kind}{index}"
+                if kind == "quiet":
+                    result["quiet"], result["quiet_mix"] = await phase(
+                        traders, args, name
+                    )
+                else:
+                    result.update(await loaded_phase(traders, args, name, busy, idle))
+            rounds.append(result)
 
     print(f"machine: {cpu_model()}, {platform.python_version()}")
     print(
-        f"{args.connections} connections ({failed} failed; {args.watchers} "
-        f"watching trades and depth) opened in {open_seconds:.1f} s; orders at "
-        f"{args.rate:.0f}/s for {args.seconds:.0f} s"
+        f"{args.connections} connections ({args.watchers} watching trades and depth), "
+        f"orders at {args.rate:.0f}/s, REST mix at {args.mix:.0f} req/s, "
+        f"{args.seconds:.0f} s per phase, {args.rounds} rounds"
     )
-    print("| measure | n | p50 ms | p99 ms | max ms |")
-    print("| --- | ---: | ---: | ---: | ---: |")
-    rows = [("commit to client (trade event)", latencies)]
-    if args.rate:
-        rows[:0] = [
-            ("REST order, no stream connection", quiet),
-            (f"REST order, {args.connections} connections open", loaded),
+    print(
+        "| round | opened in s (failed) | commit to client p50 / p99 / max ms | "
+        "REST order p50 / p99, no sockets | with sockets | "
+        "REST mix p50 / p99, no sockets | with sockets |"
+    )
+    print("| ---: | ---: | ---: | ---: | ---: | ---: | ---: |")
+    for index, r in enumerate(rounds, 1):
+        orders = [
+            f"{percentile(r[k], 50):.1f} / {percentile(r[k], 99):.1f}" if r[k] else "-"
+            for k in ("quiet", "orders")
         ]
-    for name, values in rows:
+        mixes = [
+            f"{m['p50']:.0f} / {m['p99']:.0f}"
+            + (f" ({m['failures']} failed)" if m["failures"] else "")
+            if m
+            else "-"
+            for m in (r["quiet_mix"], r["mix"])
+        ]
         print(
-            f"| {name} | {len(values)} | {percentile(values, 50):.1f} | "
-            f"{percentile(values, 99):.1f} | {max(values, default=float('nan')):.1f} |"
+            f"| {index} | {r['open_seconds']:.1f} ({r['failed']}) | "
+            f"{_ms(r['events'])} | {orders[0]} | {orders[1]} | "
+            f"{mixes[0]} | {mixes[1]} |"
         )
-    if latencies:
-        print(f"mean commit to client: {statistics.fmean(latencies):.1f} ms")
-    if quiet_mix and loaded_mix:
-        print(f"\nREST mix offered at {args.mix:.0f} req/s ({args.mix_users} traders):")
-        print("| phase | requests | failures | achieved req/s | p50 ms | p99 ms |")
-        print("| --- | ---: | ---: | ---: | ---: | ---: |")
-        for name, mix in (
-            ("no stream connection", quiet_mix),
-            (f"{args.connections} connections open", loaded_mix),
-        ):
-            print(
-                f"| {name} | {mix['n']} | {mix['failures']} | {mix['rate']:.1f} | "
-                f"{mix['p50']:.0f} | {mix['p99']:.0f} |"
+    events = [v for r in rounds for v in r["events"]]
+    print(
+        f"\nall rounds, commit to client p50 / p99 / max: {_ms(events)} ms "
+        f"({len(events)} events)"
+    )
+    if args.mix:
+        quiet = [r["quiet_mix"]["p99"] for r in rounds]
+        loaded = [r["mix"]["p99"] for r in rounds]
+        print(
+            f"REST mix p99, median of the rounds: {statistics.median(quiet):.0f} ms "
+            f"with no socket, {statistics.median(loaded):.0f} ms with "
+            f"{args.connections} open; rates achieved "
+            + ", ".join(
+                f"{r['quiet_mix']['rate']:.1f}/{r['mix']['rate']:.1f}" for r in rounds
             )
+        )
 
 
 if __name__ == "__main__":
@@ -305,4 +360,10 @@ if __name__ == "__main__":
     )
     parser.add_argument("--mix-users", type=int, default=50)
     parser.add_argument("--mix-keys", default="var/bench-keys.json")
+    parser.add_argument(
+        "--rounds",
+        type=int,
+        default=3,
+        help="pairs of phases, without and with the connections, in turn",
+    )
     asyncio.run(main(parser.parse_args()))

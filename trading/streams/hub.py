@@ -48,13 +48,16 @@ logger = logging.getLogger(__name__)
 
 GAP_WAIT_SECONDS = 0.5
 # Topics pushed at most once a second, whose fan-out to many connections is
-# spread over turns of the event loop, FANOUT_CHUNK connections a turn. Depth
+# spread over FANOUT_SPREAD_SECONDS, FANOUT_CHUNK connections at a time. Depth
 # diffs and trades never are: their order across messages is the protocol.
 SPREAD_KINDS = frozenset(
     {"kline", "ticker", "miniTicker", "windowTicker", "avgPrice"}
     | {"allMiniTicker", "allWindowTicker"}
 )
 FANOUT_CHUNK = 64
+# A thousand sends at once took a core for a tenth of a second or more on a slow
+# machine, and what shared the core queued behind it (docs/performance.md).
+FANOUT_SPREAD_SECONDS = 0.25
 KEY_CHECK_SECONDS = 30
 SPEEDS = (100, 1000)
 WINDOW_MS = {"1h": HOUR, "4h": 4 * HOUR, "1d": DAY}
@@ -277,13 +280,16 @@ class Hub:
                 conn.deliver(stream, payload, raw)
 
     async def _deliver_spread(self, topic: tuple, targets, payload, raw) -> None:
-        """A once-a-second message to many connections, a chunk per turn of the
-        event loop, so that the trades and book events that arrive meanwhile are
-        not queued behind a thousand sends. A connection that left the topic in
-        between is skipped."""
+        """A once-a-second message to many connections, a chunk at a time over
+        :data:`FANOUT_SPREAD_SECONDS`, so that the trades and book events that
+        arrive meanwhile, and whatever else shares the CPU, are not queued behind
+        a thousand sends. A connection that left the topic in between is
+        skipped. Messages of one topic keep their order: the chunks of each are
+        paced alike."""
+        pause = FANOUT_SPREAD_SECONDS * FANOUT_CHUNK / len(targets)
         for start in range(0, len(targets), FANOUT_CHUNK):
             if start:
-                await asyncio.sleep(0)
+                await asyncio.sleep(pause)
             holders = self.topics.get(topic, {})
             for conn, _ in targets[start : start + FANOUT_CHUNK]:
                 for stream in holders.get(conn, ()):

@@ -1,11 +1,12 @@
-"""A once-a-second message to many connections goes out a chunk per turn of the
-event loop, so that trades arriving meanwhile are not queued behind it; depth
+"""A once-a-second message to many connections goes out a chunk at a time, spread
+over a quarter of a second, so that trades arriving meanwhile are not queued
+behind it; depth
 diffs and trades are never split, their order across messages is the protocol."""
 
 import asyncio
 
 from trading.streams import hub as hub_module
-from trading.streams.hub import FANOUT_CHUNK, Hub, Subscriber
+from trading.streams.hub import FANOUT_CHUNK, FANOUT_SPREAD_SECONDS, Hub, Subscriber
 from trading.streams.names import stream_parse
 
 
@@ -26,13 +27,15 @@ def holding(hub: Hub, name: str, count: int) -> list[Counter]:
     return conns
 
 
-def test_a_kline_to_many_connections_is_spread_over_turns_of_the_loop():
+def test_a_kline_to_many_connections_is_spread_over_a_quarter_second():
     hub = Hub()
     conns = holding(hub, "ethbtc@kline_1d", 3 * FANOUT_CHUNK + 10)
     topic = stream_parse("ethbtc@kline_1d").topic
     delivered: list[int] = []
+    took: list[float] = []
 
     async def run() -> None:
+        started = asyncio.get_running_loop().time()
         hub._publish(topic, {"e": "kline"})
         delivered.append(sum(len(c.received) for c in conns))
         await asyncio.sleep(0)  # the task's first chunk
@@ -40,11 +43,36 @@ def test_a_kline_to_many_connections_is_spread_over_turns_of_the_loop():
         del hub.topics[topic][conns[-1]]  # unsubscribed before its chunk
         await asyncio.gather(*hub.tasks)
         delivered.append(sum(len(c.received) for c in conns))
+        took.append(asyncio.get_running_loop().time() - started)
 
     asyncio.run(run())
     assert delivered == [0, FANOUT_CHUNK, len(conns) - 1]
+    # Four chunks, three pauses of a quarter second over the chunks' share each.
+    pauses = 3 * FANOUT_SPREAD_SECONDS * FANOUT_CHUNK / len(conns)
+    assert pauses * 0.9 <= took[0] < FANOUT_SPREAD_SECONDS + 1
     assert conns[-1].received == []
     assert all(c.received == ["ethbtc@kline_1d"] for c in conns[:-1])
+
+
+def test_two_klines_reach_each_connection_in_their_order():
+    hub = Hub()
+    conns = holding(hub, "ethbtc@kline_1m", 2 * FANOUT_CHUNK + 1)
+    topic = stream_parse("ethbtc@kline_1m").topic
+
+    class Ordered(Counter):
+        def deliver(self, stream, payload, raw: str) -> None:
+            self.received.append(payload["k"])
+
+    for conn in conns:
+        conn.__class__ = Ordered
+
+    async def run() -> None:
+        hub._publish(topic, {"e": "kline", "k": "closed"})
+        hub._publish(topic, {"e": "kline", "k": "current"})
+        await asyncio.gather(*hub.tasks)
+
+    asyncio.run(run())
+    assert all(c.received == ["closed", "current"] for c in conns)
 
 
 def test_depth_diffs_and_trades_go_to_every_connection_at_once():

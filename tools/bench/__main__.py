@@ -185,7 +185,12 @@ def ceilings_run(args, host: str, env: dict) -> str:
             bare.wait(timeout=30)
     text = ceilings.report(figures, cores=os.cpu_count() or 1, loop=loop)
     if not figures:
-        text += "\n\n(no served ceilings: wrk is not installed)"
+        why = (
+            "--ceiling-seconds 0"
+            if not args.ceiling_seconds
+            else "wrk is not installed"
+        )
+        text += f"\n\n(no served ceilings: {why})"
     print(text, flush=True)
     return text
 

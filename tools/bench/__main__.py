@@ -28,6 +28,7 @@ import urllib.request
 from pathlib import Path
 
 from tools.bench import ceilings
+from tools.bench.analyze import Analyzer
 from tools.bench.mix import locust_command
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -254,6 +255,15 @@ def main() -> int:
             check=True,
         )
         calibration = ceilings_run(args, host, env)
+        analyzer = Analyzer(env["DATABASE_URL"])
+        if analyzer.start():
+            print(
+                "autovacuum is off on this PostgreSQL: ANALYZE every "
+                f"{analyzer.interval:.0f} s during the run",
+                flush=True,
+            )
+        else:
+            analyzer = None
         rates = [int(r) for r in args.rates.split(",")]
         if args.warmup:
             # The steps measure a steady state. A fresh server's first seconds
@@ -274,6 +284,9 @@ def main() -> int:
                 print(result["stderr"], file=sys.stderr)
             if result["p99"] > 100 or result["failures"]:
                 break
+        if analyzer is not None:
+            analyzer.stop()
+            calibration += "\n\n" + analyzer.note() + "."
         commit = subprocess.run(  # noqa: S603 - fixed argv
             ["git", "rev-parse", "--short", "HEAD"],  # noqa: S607 - git from PATH
             cwd=ROOT,

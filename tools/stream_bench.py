@@ -249,8 +249,8 @@ async def loaded_phase(traders, args, name: str, busy: str, idle: str) -> dict:
     await asyncio.gather(*tasks, return_exceptions=True)
     await asyncio.to_thread(idlers.join)
     return {
-        "orders": orders,
-        "mix": mix,
+        "loaded": orders,
+        "loaded_mix": mix,
         "events": latencies,
         "failed": failed,
         "open_seconds": open_seconds,
@@ -309,14 +309,14 @@ async def main(args) -> None:
     for index, r in enumerate(rounds, 1):
         orders = [
             f"{percentile(r[k], 50):.1f} / {percentile(r[k], 99):.1f}" if r[k] else "-"
-            for k in ("quiet", "orders")
+            for k in ("quiet", "loaded")
         ]
         mixes = [
             f"{m['p50']:.0f} / {m['p99']:.0f}"
             + (f" ({m['failures']} failed)" if m["failures"] else "")
             if m
             else "-"
-            for m in (r["quiet_mix"], r["mix"])
+            for m in (r["quiet_mix"], r["loaded_mix"])
         ]
         print(
             f"| {index} | {r['open_seconds']:.1f} ({r['failed']}) | "
@@ -330,13 +330,14 @@ async def main(args) -> None:
     )
     if args.mix:
         quiet = [r["quiet_mix"]["p99"] for r in rounds]
-        loaded = [r["mix"]["p99"] for r in rounds]
+        loaded = [r["loaded_mix"]["p99"] for r in rounds]
         print(
             f"REST mix p99, median of the rounds: {statistics.median(quiet):.0f} ms "
             f"with no socket, {statistics.median(loaded):.0f} ms with "
             f"{args.connections} open; rates achieved "
             + ", ".join(
-                f"{r['quiet_mix']['rate']:.1f}/{r['mix']['rate']:.1f}" for r in rounds
+                f"{r['quiet_mix']['rate']:.1f}/{r['loaded_mix']['rate']:.1f}"
+                for r in rounds
             )
         )
 

@@ -1,7 +1,7 @@
 """A once-a-second message to many connections goes out a chunk at a time, spread
 over a quarter of a second, so that trades arriving meanwhile are not queued
-behind it; depth
-diffs and trades are never split, their order across messages is the protocol."""
+behind it; depth diffs and trades are never split, their order across messages
+is the protocol."""
 
 import asyncio
 
@@ -18,9 +18,14 @@ class Counter(Subscriber):
         self.received.append(stream.name)
 
 
-def holding(hub: Hub, name: str, count: int) -> list[Counter]:
+class PayloadCounter(Counter):
+    def deliver(self, stream, payload, raw: str) -> None:
+        self.received.append(payload["k"])
+
+
+def holding(hub: Hub, name: str, count: int, kind=Counter) -> list[Counter]:
     stream = stream_parse(name)
-    conns = [Counter() for _ in range(count)]
+    conns = [kind() for _ in range(count)]
     holders = hub.topics.setdefault(stream.topic, {})
     for conn in conns:
         holders[conn] = [stream]
@@ -56,15 +61,8 @@ def test_a_kline_to_many_connections_is_spread_over_a_quarter_second():
 
 def test_two_klines_reach_each_connection_in_their_order():
     hub = Hub()
-    conns = holding(hub, "ethbtc@kline_1m", 2 * FANOUT_CHUNK + 1)
+    conns = holding(hub, "ethbtc@kline_1m", 2 * FANOUT_CHUNK + 1, PayloadCounter)
     topic = stream_parse("ethbtc@kline_1m").topic
-
-    class Ordered(Counter):
-        def deliver(self, stream, payload, raw: str) -> None:
-            self.received.append(payload["k"])
-
-    for conn in conns:
-        conn.__class__ = Ordered
 
     async def run() -> None:
         hub._publish(topic, {"e": "kline", "k": "closed"})

@@ -139,6 +139,11 @@ class InlineWorker(gthread.ThreadWorker):
             if type(conn.sock) is socket.socket:
                 conn.sock.__class__ = _ReadTimeoutSocket
             self._finish(conn, gthread._DEFER)  # back to the selector
+            # gthread gives a deferred connection the keep-alive timeout to send
+            # its first request; with keep-alive off (WEB_KEEPALIVE=0) that is
+            # none at all, and every connection was closed unanswered. A new
+            # connection has at least the read timeout.
+            conn.timeout = time.monotonic() + max(self.cfg.keepalive, READ_TIMEOUT)
             return
         self._ready.append(conn)
         if self._serving:

@@ -20,7 +20,7 @@ def _free_port() -> int:
         return s.getsockname()[1]
 
 
-def _serve(**env):
+def _serve(keepalive: int = 5, **env):
     port = _free_port()
     process = subprocess.Popen(  # noqa: S603 - fixed argv
         [
@@ -34,7 +34,7 @@ def _serve(**env):
             "--bind",
             f"127.0.0.1:{port}",
             "--keep-alive",
-            "5",
+            str(keepalive),
             "--timeout",
             "30",
             "--log-level",
@@ -74,6 +74,15 @@ def impatient_server():
     process.wait(timeout=30)
 
 
+@pytest.fixture(scope="module")
+def closing_server():
+    """A worker with keep-alive off (WEB_KEEPALIVE=0)."""
+    process, port = _serve(keepalive=0)
+    yield port
+    process.terminate()
+    process.wait(timeout=30)
+
+
 def _get(connection, path):
     connection.request("GET", path)
     response = connection.getresponse()
@@ -93,6 +102,20 @@ def test_serves_requests_on_the_loop_thread_over_one_connection(server):
     answers = [_get(connection, f"/n{i}") for i in range(5)]
     assert answers == [(200, f"/n{i} main ") for i in range(5)]
     connection.close()
+
+
+def test_with_keep_alive_off_each_request_is_answered_and_closed(closing_server):
+    # A new connection waits for its request on the selector; with keep-alive
+    # off it used to be given no time at all and was closed unanswered.
+    for i in range(3):
+        with socket.create_connection(("127.0.0.1", closing_server), timeout=5) as c:
+            time.sleep(0.2)  # the worker has already seen the connection
+            c.sendall(f"GET /k{i} HTTP/1.1\r\nHost: x\r\n\r\n".encode())
+            answer = _receive(c, until=b"main ")
+            assert answer.startswith(b"HTTP/1.1 200"), answer
+            assert b"connection: close" in answer.lower()
+            assert answer.endswith(f"/k{i} main ".encode())
+            assert c.recv(1) == b""  # closed after the answer
 
 
 def test_reads_the_body(server):

@@ -258,8 +258,8 @@ def main() -> int:
         analyzer = Analyzer(env["DATABASE_URL"])
         if analyzer.start():
             print(
-                "autovacuum is off on this PostgreSQL: ANALYZE every "
-                f"{analyzer.interval:.0f} s during the run",
+                "autovacuum is off on this PostgreSQL: the bench does its work "
+                f"by its rules, checking every {analyzer.interval:.0f} s",
                 flush=True,
             )
         else:

@@ -24,7 +24,9 @@ answers itself (a malformed request line, headers over its limits) are written
 as Binance-shaped JSON, like every other error.
 """
 
+import ctypes
 import json
+import multiprocessing
 import os
 import socket
 import time
@@ -38,6 +40,25 @@ from gunicorn.workers import gthread
 from exchange import errors
 
 READ_TIMEOUT = float(os.environ.get("WEB_READ_TIMEOUT") or 5)
+BALANCE = os.environ.get("WEB_BALANCE_CONNECTIONS", "1") != "0"
+BALANCE_SECONDS = 1.0
+
+# Each worker's (pid, open connections), in memory the arbiter makes before it
+# forks (gunicorn imports the worker class first), so every worker sees the
+# others'. A slot per worker age; a slot whose pid is gone is ignored.
+_SLOTS = 64
+_connections = multiprocessing.RawArray(ctypes.c_long, 2 * _SLOTS)
+
+
+def _pid_alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
+
 
 # The deadline by which the request a socket carries must have been read.
 _deadlines: "weakref.WeakKeyDictionary[socket.socket, float]" = (
@@ -102,6 +123,19 @@ def write_error(sock, status_int, reason, mesg):
 util.write_error = write_error
 
 
+def over_share(mine: int) -> bool:
+    """Whether a worker holding ``mine`` connections holds more than one over the
+    average of the live workers (itself included, from its slot)."""
+    counts = [
+        _connections[i + 1]
+        for i in range(0, 2 * _SLOTS, 2)
+        if _connections[i] and _pid_alive(_connections[i])
+    ]
+    if len(counts) < 2:
+        return False
+    return mine > sum(counts) / len(counts) + 1
+
+
 class _NoPool:
     """Stands in for the thread pool gthread shuts down on exit."""
 
@@ -114,6 +148,38 @@ class InlineWorker(gthread.ThreadWorker):
         super().__init__(*args, **kwargs)
         self._serving = False
         self._ready = []
+        self._slot = 2 * (self.age % _SLOTS)
+        self._balance_at = 0.0
+
+    def init_process(self):
+        _connections[self._slot] = os.getpid()
+        _connections[self._slot + 1] = 0
+        super().init_process()
+
+    def handle(self, conn):
+        """Serve one request; now and then, end a connection of a worker that has
+        more than its share.
+
+        A keep-alive connection stays with the worker that accepted it, and the
+        kernel spreads new ones over the workers' sockets by a hash: 50 clients
+        came out 20, 15 and 15 over three workers, and the one with 20 carried
+        40% of the load (docs/performance.md). A worker holding more than one
+        connection over the average answers one request a second with
+        ``Connection: close``; the client reconnects, and lands on a socket the
+        hash picks again, until the counts are even.
+        """
+        _connections[self._slot + 1] = self.nr_conns
+        now = time.monotonic()
+        if BALANCE and now >= self._balance_at:
+            self._balance_at = now + BALANCE_SECONDS
+            if over_share(self.nr_conns):
+                kept = self.max_keepalived
+                self.max_keepalived = 0  # gthread closes once it holds this many
+                try:
+                    return super().handle(conn)
+                finally:
+                    self.max_keepalived = kept
+        return super().handle(conn)
 
     @classmethod
     def check_config(cls, cfg, log):

@@ -25,9 +25,12 @@ as Binance-shaped JSON, like every other error.
 """
 
 import ctypes
+import errno
+import functools
 import json
 import multiprocessing
 import os
+import selectors
 import socket
 import time
 import weakref
@@ -42,12 +45,21 @@ from exchange import errors
 READ_TIMEOUT = float(os.environ.get("WEB_READ_TIMEOUT") or 5)
 BALANCE = os.environ.get("WEB_BALANCE_CONNECTIONS", "1") != "0"
 BALANCE_SECONDS = 1.0
+HAND_OVER = os.environ.get("WEB_HAND_OVER", "1") != "0"
 
 # Each worker's (pid, open connections), in memory the arbiter makes before it
 # forks (gunicorn imports the worker class first), so every worker sees the
 # others'. A slot per worker age; a slot whose pid is gone is ignored.
 _SLOTS = 64
 _connections = multiprocessing.RawArray(ctypes.c_long, 2 * _SLOTS)
+# Whether each worker is waiting for work (1) or serving (0), by the same slots.
+_idle = multiprocessing.RawArray(ctypes.c_byte, _SLOTS)
+# Connections handed from a busy worker to an idle one travel as file descriptors
+# over this pair, made before the fork: every worker sends on the first and
+# reads from the second, and each one sent is received by exactly one worker.
+_hand_out, _hand_in = socket.socketpair(socket.AF_UNIX, socket.SOCK_DGRAM)
+_hand_out.setblocking(False)
+_hand_in.setblocking(False)
 
 
 def _pid_alive(pid: int) -> bool:
@@ -136,6 +148,17 @@ def over_share(mine: int) -> bool:
     return mine > sum(counts) / len(counts) + 1
 
 
+def idle_workers(own_pid: int) -> int:
+    """How many live workers other than ``own_pid`` are waiting for work."""
+    return sum(
+        1
+        for i in range(_SLOTS)
+        if _idle[i]
+        and _connections[2 * i] not in (0, own_pid)
+        and _pid_alive(_connections[2 * i])
+    )
+
+
 class _NoPool:
     """Stands in for the thread pool gthread shuts down on exit."""
 
@@ -154,7 +177,102 @@ class InlineWorker(gthread.ThreadWorker):
     def init_process(self):
         _connections[self._slot] = os.getpid()
         _connections[self._slot + 1] = 0
+        _idle[self._slot // 2] = 0
+        self.handed_over = 0
         super().init_process()
+
+    def run(self):
+        if HAND_OVER:
+            self.poller.register(_hand_in, selectors.EVENT_READ, self.take_over)
+        try:
+            super().run()
+        finally:
+            _idle[self._slot // 2] = 0
+            if self.handed_over:
+                self.log.info("handed %d connections over", self.handed_over)
+
+    def wait_for_and_dispatch_events(self, timeout):
+        """gthread's loop step, saying while it waits that this worker is idle,
+        and handing over connections that would wait behind another request.
+
+        A keep-alive connection stays with the worker that accepted it, so a
+        request that arrives on it while that worker is busy waits, even when
+        another worker has nothing to do; with each worker busy three quarters
+        of the time, those waits are the tail of the latency
+        (docs/performance.md). When a select returns several connections with
+        a request ready, this worker serves the first and hands the others to
+        idle workers, one each, as file descriptors; the connection moves with
+        its client, which notices nothing.
+        """
+        slot = self._slot // 2
+        try:
+            _idle[slot] = 1 if self.alive else 0
+            try:
+                events = self.poller.select(timeout)
+            finally:
+                _idle[slot] = 0
+            if HAND_OVER and len(events) > 1 and self.alive:
+                events = self._hand_over_waiting(events)
+            for key, _ in events:
+                key.data(key.fileobj)
+        except OSError as e:
+            if e.errno != errno.EINTR:
+                raise
+
+    def _hand_over_waiting(self, events):
+        waiting = [
+            i
+            for i, (key, _) in enumerate(events)
+            if isinstance(key.data, functools.partial)
+            and key.data.func == self.on_client_socket_readable
+        ]
+        if len(waiting) < 2:
+            return events
+        idle = idle_workers(os.getpid())
+        given = set()
+        for i in waiting[1 : 1 + idle]:
+            conn = events[i][0].data.args[0]
+            if self._hand_over(conn):
+                given.add(i)
+        return [event for i, event in enumerate(events) if i not in given]
+
+    def _hand_over(self, conn) -> bool:
+        """Send a kept-alive connection whose next request is waiting to whichever
+        idle worker reads it first; False if it cannot go (it is then served
+        here)."""
+        if conn.parser is not None and conn.parser.unreader.buf.getvalue():
+            return False  # bytes of the request already read here stay here
+        try:
+            socket.send_fds(_hand_out, [b"c"], [conn.sock.fileno()])
+        except OSError:
+            return False
+        self.poller.unregister(conn.sock)
+        self.keepalived_conns.remove(conn)
+        self.nr_conns -= 1
+        self.handed_over += 1
+        conn.sock.close()  # this process's descriptor; the connection lives on
+        return True
+
+    def take_over(self, hand_in):
+        """Serve a connection another worker handed over."""
+        if not self.alive:
+            self.poller.unregister(hand_in)  # stopping: leave it to the others
+            return
+        try:
+            _, fds, _, _ = socket.recv_fds(hand_in, 1, 1)
+        except (BlockingIOError, InterruptedError):
+            return  # another idle worker was quicker
+        for fd in fds:
+            client = _ReadTimeoutSocket(fileno=fd)
+            try:
+                peer, local = client.getpeername(), client.getsockname()
+            except OSError:
+                client.close()  # the client left on the way
+                continue
+            conn = gthread.TConn(self.cfg, client, peer, local)
+            conn.data_ready = True  # it was readable when it was handed over
+            self.nr_conns += 1
+            self.enqueue_req(conn)
 
     def handle(self, conn):
         """Serve one request; now and then, end a connection of a worker that has

@@ -20,7 +20,7 @@ def _free_port() -> int:
         return s.getsockname()[1]
 
 
-def _serve(keepalive: int = 5, **env):
+def _serve(keepalive: int = 5, workers: int = 1, **env):
     port = _free_port()
     process = subprocess.Popen(  # noqa: S603 - fixed argv
         [
@@ -30,7 +30,7 @@ def _serve(keepalive: int = 5, **env):
             "--worker-class",
             "exchange.worker.InlineWorker",
             "--workers",
-            "1",
+            str(workers),
             "--bind",
             f"127.0.0.1:{port}",
             "--keep-alive",
@@ -39,6 +39,8 @@ def _serve(keepalive: int = 5, **env):
             "30",
             "--log-level",
             "warning",
+            # Several workers: a socket each, so the kernel spreads connections.
+            *(["--reuse-port"] if workers > 1 else []),
             "tests.exchange.wsgi_probe:app",
         ],
         cwd=ROOT,
@@ -246,3 +248,69 @@ def test_a_worker_over_its_share_of_connections_is_told_so():
         assert worker.over_share(20) is False  # alone: nothing to balance with
     finally:
         table[:] = saved
+
+
+def _connections_by_worker(port, connections):
+    """Kept-alive connections, opened until one worker of two holds three and
+    the other at least one (which worker accepts is the kernel's choice)."""
+    owners: dict[int, list] = {}
+    deadline = time.monotonic() + 20
+    while time.monotonic() < deadline:
+        if len(connections) >= 8:
+            time.sleep(0.1)  # the second worker may still be starting
+        connection = http.client.HTTPConnection("127.0.0.1", port, timeout=10)
+        status, pid = _get(connection, "/pid")
+        assert status == 200
+        connections.append(connection)
+        owners.setdefault(int(pid), []).append(connection)
+        if len(owners) == 2 and max(len(c) for c in owners.values()) >= 3:
+            return owners
+    raise AssertionError(f"connections by worker: {owners}")
+
+
+def test_a_request_waiting_behind_another_goes_to_an_idle_worker():
+    # Without the connection balancing, which would close some of them.
+    process, port = _serve(workers=2, WEB_BALANCE_CONNECTIONS="0")
+    connections = []
+    try:
+        owners = _connections_by_worker(port, connections)
+        busy = max(owners, key=lambda pid: len(owners[pid]))
+        (idle,) = set(owners) - {busy}
+        slow, first, second = owners[busy][:3]
+        slow.request("GET", "/pid?sleep=1")
+        time.sleep(0.2)  # the busy worker is asleep in that request
+        first.request("GET", "/pid")
+        second.request("GET", "/pid")
+        answers = [int(c.getresponse().read()) for c in (slow, first, second)]
+        # Both waited behind the slow one; one of them is served by the worker
+        # that had nothing to do, which keeps the connection from then on.
+        assert answers[0] == busy
+        assert sorted(answers[1:]) == sorted([busy, idle])
+        moved = first if answers[1] == idle else second
+        assert _get(moved, "/pid") == (200, str(idle))
+        assert _get(moved, "/n1") == (200, "/n1 main ")
+    finally:
+        for connection in connections:
+            connection.close()
+        process.terminate()
+        process.wait(timeout=30)
+
+
+def test_with_hand_over_off_a_connection_stays_with_its_worker():
+    process, port = _serve(workers=2, WEB_BALANCE_CONNECTIONS="0", WEB_HAND_OVER="0")
+    connections = []
+    try:
+        owners = _connections_by_worker(port, connections)
+        busy = max(owners, key=lambda pid: len(owners[pid]))
+        slow, first, second = owners[busy][:3]
+        slow.request("GET", "/pid?sleep=1")
+        time.sleep(0.2)
+        first.request("GET", "/pid")
+        second.request("GET", "/pid")
+        answers = [int(c.getresponse().read()) for c in (slow, first, second)]
+        assert answers == [busy, busy, busy]
+    finally:
+        for connection in connections:
+            connection.close()
+        process.terminate()
+        process.wait(timeout=30)

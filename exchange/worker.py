@@ -47,12 +47,13 @@ BALANCE = os.environ.get("WEB_BALANCE_CONNECTIONS", "1") != "0"
 BALANCE_SECONDS = 1.0
 HAND_OVER = os.environ.get("WEB_HAND_OVER", "1") != "0"
 
-# Each worker's (pid, open connections), in memory the arbiter makes before it
-# forks (gunicorn imports the worker class first), so every worker sees the
-# others'. A slot per worker age; a slot whose pid is gone is ignored.
+# Each worker's pid, open connections, and whether it is waiting for work (1)
+# or serving (0), in memory the arbiter makes before it forks (gunicorn imports
+# the worker class first), so every worker sees the others'. A slot per worker
+# age; a slot whose pid is gone is ignored.
 _SLOTS = 64
-_connections = multiprocessing.RawArray(ctypes.c_long, 2 * _SLOTS)
-# Whether each worker is waiting for work (1) or serving (0), by the same slots.
+_pids = multiprocessing.RawArray(ctypes.c_long, _SLOTS)
+_counts = multiprocessing.RawArray(ctypes.c_long, _SLOTS)
 _idle = multiprocessing.RawArray(ctypes.c_byte, _SLOTS)
 # Connections handed from a busy worker to an idle one travel as file descriptors
 # over this pair, made before the fork: every worker sends on the first and
@@ -138,11 +139,7 @@ util.write_error = write_error
 def over_share(mine: int) -> bool:
     """Whether a worker holding ``mine`` connections holds more than one over the
     average of the live workers (itself included, from its slot)."""
-    counts = [
-        _connections[i + 1]
-        for i in range(0, 2 * _SLOTS, 2)
-        if _connections[i] and _pid_alive(_connections[i])
-    ]
+    counts = [_counts[i] for i in range(_SLOTS) if _pids[i] and _pid_alive(_pids[i])]
     if len(counts) < 2:
         return False
     return mine > sum(counts) / len(counts) + 1
@@ -153,9 +150,7 @@ def idle_workers(own_pid: int) -> int:
     return sum(
         1
         for i in range(_SLOTS)
-        if _idle[i]
-        and _connections[2 * i] not in (0, own_pid)
-        and _pid_alive(_connections[2 * i])
+        if _idle[i] and _pids[i] not in (0, own_pid) and _pid_alive(_pids[i])
     )
 
 
@@ -171,13 +166,13 @@ class InlineWorker(gthread.ThreadWorker):
         super().__init__(*args, **kwargs)
         self._serving = False
         self._ready = []
-        self._slot = 2 * (self.age % _SLOTS)
+        self._slot = self.age % _SLOTS
         self._balance_at = 0.0
 
     def init_process(self):
-        _connections[self._slot] = os.getpid()
-        _connections[self._slot + 1] = 0
-        _idle[self._slot // 2] = 0
+        _pids[self._slot] = os.getpid()
+        _counts[self._slot] = 0
+        _idle[self._slot] = 0
         self.handed_over = 0
         super().init_process()
 
@@ -187,7 +182,7 @@ class InlineWorker(gthread.ThreadWorker):
         try:
             super().run()
         finally:
-            _idle[self._slot // 2] = 0
+            _idle[self._slot] = 0
             if self.handed_over:
                 self.log.info("handed %d connections over", self.handed_over)
 
@@ -204,13 +199,12 @@ class InlineWorker(gthread.ThreadWorker):
         idle workers, one each, as file descriptors; the connection moves with
         its client, which notices nothing.
         """
-        slot = self._slot // 2
         try:
-            _idle[slot] = 1 if self.alive else 0
+            _idle[self._slot] = 1 if self.alive else 0
             try:
                 events = self.poller.select(timeout)
             finally:
-                _idle[slot] = 0
+                _idle[self._slot] = 0
             if HAND_OVER and len(events) > 1 and self.alive:
                 events = self._hand_over_waiting(events)
             for key, _ in events:
@@ -286,7 +280,7 @@ class InlineWorker(gthread.ThreadWorker):
         ``Connection: close``; the client reconnects, and lands on a socket the
         hash picks again, until the counts are even.
         """
-        _connections[self._slot + 1] = self.nr_conns
+        _counts[self._slot] = self.nr_conns
         now = time.monotonic()
         if BALANCE and now >= self._balance_at:
             self._balance_at = now + BALANCE_SECONDS

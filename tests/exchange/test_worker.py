@@ -226,28 +226,27 @@ def test_a_malformed_request_line_is_answered_in_binance_shape(server):
 def test_a_worker_over_its_share_of_connections_is_told_so():
     from exchange import worker
 
-    table = worker._connections
-    saved = list(table)
+    pids, counts = worker._pids, worker._counts
+    saved = list(pids), list(counts)
     dead = subprocess.Popen([sys.executable, "-c", "pass"])  # noqa: S603
     dead.wait()
     try:
-        for i in range(len(table)):
-            table[i] = 0
-        table[0:2] = [os.getpid(), 20]
-        table[2:4] = [os.getppid(), 15]
+        pids[:] = counts[:] = [0] * len(pids)
+        pids[0], counts[0] = os.getpid(), 20
+        pids[1], counts[1] = os.getppid(), 15
         assert worker.over_share(20) is True
         assert worker.over_share(15) is False
         # Even counts, or one over the average, stay as they are.
-        table[1], table[3] = 17, 16
+        counts[0], counts[1] = 17, 16
         assert worker.over_share(17) is False
         # A slot whose process is gone does not count.
-        table[4:6] = [dead.pid, 0]
-        table[1], table[3] = 20, 15
+        pids[2], counts[2] = dead.pid, 0
+        counts[0], counts[1] = 20, 15
         assert worker.over_share(20) is True
-        table[2:4] = [0, 0]
+        pids[1], counts[1] = 0, 0
         assert worker.over_share(20) is False  # alone: nothing to balance with
     finally:
-        table[:] = saved
+        pids[:], counts[:] = saved
 
 
 def _connections_by_worker(port, connections):

@@ -169,10 +169,12 @@ def _database(url: str) -> dict:
         config["OPTIONS"].setdefault(
             "connect_timeout", env_int("DB_CONNECT_TIMEOUT", 3)
         )
-        # The order path's statements are prepared (trading/fastpath.py); Django's
-        # own queries use client-side binding and are unaffected. Needs a direct
-        # connection, or a pooler in session mode.
-        config["OPTIONS"].setdefault("prepare_threshold", 1)
+        # The hot paths' statements are prepared by exchange/db.py on libpq's
+        # connection, and stay prepared across rollbacks. psycopg prepares none
+        # of its own: once it had, its every ROLLBACK sent DEALLOCATE ALL, which
+        # would drop ours too. Needs a direct connection, or a pooler in session
+        # mode.
+        config["OPTIONS"].setdefault("prepare_threshold", None)
     return config
 
 

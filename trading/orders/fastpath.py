@@ -16,11 +16,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from decimal import Decimal
 
-import psycopg
-from django.db import connection
-
 from accounts.fastpath import balance_changes_add
-from exchange.db import Pipeline, raw_connection
+from exchange.db import Pipeline, rows, run, statement
 from trading.marketdata.klines import KLINE_UPSERT, kline_rows
 from trading.models import Order
 
@@ -47,13 +44,15 @@ FOR UPDATE OF s
 """
 
 
+LOCK = statement(LOCK_SQL)
+
 # Book sync: the rows of the symbol that changed after the process's seq.
-SYNC_SQL = """
+SYNC = statement("""
 SELECT order_id, user_id, side, price, orig_qty, executed_qty, status, type,
        time_in_force, self_trade_prevention_mode, stop_price, trailing_delta,
        trail_extreme, working_time, priority, order_list_id
 FROM trading_order WHERE symbol_id = %s AND seq > %s::bigint
-"""
+""")
 
 
 _ORDER_ATTNAMES = [f.attname for f in Order._meta.concrete_fields]
@@ -146,36 +145,27 @@ def symbol_lock_for_order(
     they see every change committed before it. ``duplicate`` is whether the
     user has an open order with ``client_order_id``, or any placed at or after
     ``reuse_since`` (ms). Caller is inside ``atomic()``."""
-    raw = raw_connection()
-    with (
-        connection.wrap_database_errors,
-        psycopg.Cursor(raw) as lock,
-        psycopg.Cursor(raw) as sync,
-        psycopg.Cursor(raw) as found,
-    ):
-        params = {
-            "symbol": symbol,
-            "user": user_id,
-            "client_id": client_order_id,
-            "reuse_since": reuse_since,
-        }
-        if since_seq is None and find is None:
-            lock.execute(LOCK_SQL, params, prepare=True)
-        else:
-            with raw.pipeline():
-                lock.execute(LOCK_SQL, params, prepare=True)
-                if since_seq is not None:
-                    sync.execute(SYNC_SQL, (symbol, since_seq), prepare=True)
-                if find is not None:
-                    found.execute(find[0], find[1], prepare=True)
-        row = lock.fetchone()
-        if row is None:
-            return None
-        locked = LockedSymbol(symbol, *row)
-        if since_seq is not None:
-            locked.changes = sync.fetchall()
-        if find is not None:
-            locked.order = found.fetchone()
+    params = {
+        "symbol": symbol,
+        "user": user_id,
+        "client_id": client_order_id,
+        "reuse_since": reuse_since,
+    }
+    ops = [(LOCK, params)]
+    if since_seq is not None:
+        ops.append((SYNC, (symbol, since_seq)))
+    if find is not None:
+        ops.append((statement(find[0]), find[1]))
+    results = run(ops)
+    found = rows(results[0])
+    if not found:
+        return None
+    locked = LockedSymbol(symbol, *found[0])
+    if since_seq is not None:
+        locked.changes = rows(results[1])
+    if find is not None:
+        order = rows(results[-1])
+        locked.order = order[0] if order else None
     return locked
 
 

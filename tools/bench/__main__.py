@@ -48,9 +48,13 @@ def prod_env() -> dict[str, str]:
     return env
 
 
-def cpu_seconds(names: tuple[str, ...]) -> float:
-    """CPU time (user + system) of every process whose command matches ``names``."""
-    total = 0
+SERVER_PROCESSES = ("gunicorn", "postgres", "redis-server")
+
+
+def cpu_seconds(names: tuple[str, ...] = SERVER_PROCESSES) -> dict[str, float]:
+    """CPU time (user + system) of the processes whose command matches each of
+    ``names``, by name."""
+    totals = dict.fromkeys(names, 0)
     for stat in Path("/proc").glob("[0-9]*/stat"):
         try:
             text = stat.read_text()
@@ -60,10 +64,11 @@ def cpu_seconds(names: tuple[str, ...]) -> float:
         except OSError:
             continue
         comm = text[text.index("(") + 1 : text.rindex(")")]
-        if any(n in comm or n in cmdline for n in names):
+        name = next((n for n in names if n in comm or n in cmdline), None)
+        if name is not None:
             fields = text[text.rindex(")") + 2 :].split()
-            total += int(fields[11]) + int(fields[12])
-    return total / CLOCK_TICKS
+            totals[name] += int(fields[11]) + int(fields[12])
+    return {name: ticks / CLOCK_TICKS for name, ticks in totals.items()}
 
 
 def free_port() -> int:
@@ -95,7 +100,7 @@ def run_step(rate: int, args, host: str) -> dict:
         csv=out,
         keys=ROOT / "var" / "bench-keys.json",
     )
-    server_before = cpu_seconds(("gunicorn", "postgres", "redis-server"))
+    server_before = cpu_seconds()
     started = time.time()
     children_before = os.times()
     locust = subprocess.run(  # noqa: S603 - fixed argv
@@ -106,7 +111,8 @@ def run_step(rate: int, args, host: str) -> dict:
         cwd=ROOT,
     )
     wall = time.time() - started
-    server_cpu = cpu_seconds(("gunicorn", "postgres", "redis-server")) - server_before
+    server_after = cpu_seconds()
+    server_cpu = {n: server_after[n] - server_before[n] for n in server_after}
     children = os.times()
     locust_cpu = (children.children_user - children_before.children_user) + (
         children.children_system - children_before.children_system
@@ -123,7 +129,10 @@ def run_step(rate: int, args, host: str) -> dict:
         "p99": float(total["99%"]),
         "failures": failures,
         "requests": requests,
-        "server_cpu": round(server_cpu / wall, 2),
+        "server_cpu": round(sum(server_cpu.values()) / wall, 2),
+        "server_split": " / ".join(
+            f"{server_cpu[n] / wall:.2f}" for n in SERVER_PROCESSES
+        ),
         "locust_cpu": round(locust_cpu / wall, 2),
         "locust_rc": locust.returncode,
         "stderr": locust.stderr[-2000:],
@@ -133,13 +142,14 @@ def run_step(rate: int, args, host: str) -> dict:
 def table(results: list[dict]) -> str:
     lines = [
         "| target req/s | achieved req/s | p50 ms | p95 ms | p99 ms | failures | "
-        "server CPU (cores) | locust CPU (cores) |",
-        "| ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |",
+        "server CPU (cores) | gunicorn / PostgreSQL / Redis | locust CPU (cores) |",
+        "| ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |",
     ]
     for r in results:
         lines.append(
             f"| {r['target']} | {r['achieved']} | {r['p50']:.0f} | {r['p95']:.0f} | "
             f"{r['p99']:.0f} | {r['failures']} | {r['server_cpu']} | "
+            f"{r['server_split']} | "
             f"{r['locust_cpu']} |"
         )
     return "\n".join(lines)

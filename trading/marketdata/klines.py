@@ -10,6 +10,7 @@ from decimal import Decimal
 
 from django.db import connection
 
+from exchange.db import prepared_read
 from trading.marketdata.shapes import amount
 from trading.models import Kline
 
@@ -213,6 +214,13 @@ def bucket_shift(interval: str, start: int, count: int) -> int:
     return int(datetime(year, month + 1, 1, tzinfo=UTC).timestamp() * 1000)
 
 
+KLINES_SQL = (
+    f"SELECT {', '.join(Candle.__slots__)} FROM trading_kline "  # noqa: S608 - names
+    "WHERE symbol_id = %s AND interval = %s "
+    "AND open_time >= %s::bigint AND open_time <= %s::bigint ORDER BY open_time"
+)
+
+
 def klines_list(
     *,
     symbol: str,
@@ -239,17 +247,22 @@ def klines_list(
         last = bucket_start(interval, end_time if end_time is not None else now_ms)
         first = bucket_shift(interval, last, -(limit - 1))
     # Candles straight from the rows' values: a day of minutes is 1,440 rows, and
-    # a model instance for each cost more than the query.
-    rows = (
-        Kline.objects.filter(
-            symbol_id=symbol,
-            interval=base,
-            open_time__gte=first,
-            open_time__lte=bucket_end(interval, last),
+    # a model instance for each cost more than the query. On PostgreSQL, one
+    # prepared statement (klines are a frequent public read).
+    bounds = (symbol, base, first, bucket_end(interval, last))
+    if connection.vendor == "postgresql":
+        rows = prepared_read(KLINES_SQL, bounds, tuple)
+    else:
+        rows = (
+            Kline.objects.filter(
+                symbol_id=symbol,
+                interval=base,
+                open_time__gte=first,
+                open_time__lte=bounds[3],
+            )
+            .order_by("open_time")
+            .values_list(*Candle.__slots__)
         )
-        .order_by("open_time")
-        .values_list(*Candle.__slots__)
-    )
     combined: list[Candle] = []
     for row in rows:
         candle = Candle(*row)

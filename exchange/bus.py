@@ -27,7 +27,7 @@ import orjson
 from django.conf import settings
 from redis.connection import parse_url
 
-from exchange.redis import REDIS_DOWN, redis_client, redis_failed
+from exchange.redis import REDIS_DOWN, commands_send, redis_client, redis_failed
 
 logger = logging.getLogger(__name__)
 
@@ -51,12 +51,13 @@ def channel_name(channel: str) -> str:
     test runs and deployments sharing one Redis apart (pub/sub channels are
     shared by every database of a server; keys are not)."""
     prefix = settings.CACHES["default"].get("KEY_PREFIX", "exchange") or "exchange"
-    return f"{prefix}:{_database(settings.REDIS_URL)}:bus:{channel}"
+    return _channel_name(prefix, settings.REDIS_URL, channel)
 
 
-@functools.lru_cache(maxsize=8)
-def _database(url: str | None) -> int:
-    return int(parse_url(url).get("db", 0)) if url else 0
+@functools.lru_cache(maxsize=32)
+def _channel_name(prefix: str, url: str | None, channel: str) -> str:
+    database = int(parse_url(url).get("db", 0)) if url else 0
+    return f"{prefix}:{database}:bus:{channel}"
 
 
 def publish(channel: str, build: Builder) -> None:
@@ -159,13 +160,17 @@ def _to_redis(messages: list[tuple[str, dict]]) -> None:
         _state["dropped"] += len(messages)
         return
     try:
-        pipe = client.pipeline(transaction=False)
-        for channel, message in messages:
-            pipe.publish(
-                channel_name(channel),
-                orjson.dumps(message, option=orjson.OPT_NON_STR_KEYS),
-            )
-        pipe.execute()
+        commands_send(
+            client,
+            [
+                (
+                    "PUBLISH",
+                    channel_name(channel),
+                    orjson.dumps(message, option=orjson.OPT_NON_STR_KEYS),
+                )
+                for channel, message in messages
+            ],
+        )
     except REDIS_DOWN:
         redis_failed("event bus")
         _state["dropped"] += len(messages)

@@ -20,7 +20,7 @@ import select
 from collections.abc import Callable, Sequence
 
 import psycopg
-from django.db import connection
+from django.db import DEFAULT_DB_ALIAS, connections
 from psycopg import pq
 from psycopg.adapt import Transformer
 
@@ -84,10 +84,11 @@ class _Session:
         self.poll.register(raw.pgconn.socket, select.POLLIN)
 
 
-def raw_connection():
+def raw_connection(wrapper=None):
     """The psycopg connection under Django's (same session, same transaction)."""
-    connection.ensure_connection()
-    return connection.connection
+    wrapper = wrapper or connections[DEFAULT_DB_ALIAS]
+    wrapper.ensure_connection()
+    return wrapper.connection
 
 
 def _session(raw) -> _Session:
@@ -127,19 +128,21 @@ def run(
     *,
     commit: bool = False,
     retried: bool = False,
-) -> list:
+) -> Results:
     """Send ``ops`` (each a statement and its values) in one pipeline and wait
-    once; the results, one per op (``psycopg.pq`` results; see :func:`rows`).
+    once; their :class:`Results`.
 
     In a transaction (``atomic()``), the transaction is begun first if it has
     not been yet, as psycopg would; with ``commit`` it is committed in the same
     round trip. The first failed statement's error is raised (as psycopg's
     exception), after every result is read; the transaction is then aborted,
     and Django rolls it back as after any error."""
-    raw = raw_connection()
+    # One look-up of Django's connection: each through its proxy costs one.
+    wrapper = connections[DEFAULT_DB_ALIAS]
+    raw = raw_connection(wrapper)
     session = _session(raw)
     pg = raw.pgconn
-    with connection.wrap_database_errors:
+    with wrapper.wrap_database_errors:
         for stmt, _ in ops:
             if stmt.name not in session.prepared:
                 result = pg.prepare(stmt.name, stmt.text, None)
@@ -173,7 +176,9 @@ def run(
                 if raw.autocommit and not retried:
                     return run(ops, commit=commit, retried=True)
             raise _error(failed)
-    return results[1:] if begin else results
+    results = Results(results[1:] if begin else results)
+    results.loader = session.rows
+    return results
 
 
 def _read(pg, poll) -> list:
@@ -191,24 +196,30 @@ def _read(pg, poll) -> list:
         results.append(result)
 
 
-def rows(result, row: Callable = tuple) -> list:
-    """The rows of a result, each made by ``row`` from a list of its values."""
-    loader = _session(connection.connection).rows
-    loader.set_pgresult(result)
-    return loader.load_rows(0, result.ntuples, row)
+class Results(list):
+    """The results of :func:`run`, one per op (``psycopg.pq`` results)."""
+
+    __slots__ = ("loader",)
+
+    def rows(self, index: int, row: Callable = tuple) -> list:
+        """The rows of result ``index``, each made by ``row`` from a list of its
+        values."""
+        result = self[index]
+        self.loader.set_pgresult(result)
+        return self.loader.load_rows(0, result.ntuples, row)
 
 
 def prepared_read(sql: str, params: Sequence, row: Callable) -> list:
     """The rows of a frequent read, each made by ``row`` (a named tuple's
     ``_make``, or ``tuple``), through a prepared statement."""
-    (result,) = run([(statement(sql), params)])
-    return rows(result, row)
+    return run([(statement(sql), params)]).rows(0, row)
 
 
 def owns_transaction() -> bool:
     """Whether the innermost ``atomic()`` block is the whole transaction: the
     outermost block, which commits on exit (no savepoint, no test's wrapper)."""
-    return len(connection.atomic_blocks) == 1 and connection.commit_on_exit
+    wrapper = connections[DEFAULT_DB_ALIAS]
+    return len(wrapper.atomic_blocks) == 1 and wrapper.commit_on_exit
 
 
 class Pipeline:
@@ -250,7 +261,7 @@ class Pipeline:
         results = run(self.ops, commit=last and owns_transaction())
         value = None
         if self.returning is not None:
-            found = rows(results[self.returning])
+            found = results.rows(self.returning)
             value = found[0][0] if found else None
         for callback in self.callbacks:
             callback()

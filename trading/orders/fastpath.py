@@ -17,7 +17,7 @@ from dataclasses import dataclass
 from decimal import Decimal
 
 from accounts.fastpath import balance_changes_add
-from exchange.db import Pipeline, rows, run, statement
+from exchange.db import Pipeline, run, statement
 from trading.marketdata.klines import KLINE_UPSERT, kline_rows
 from trading.models import Order
 
@@ -157,14 +157,14 @@ def symbol_lock_for_order(
     if find is not None:
         ops.append((statement(find[0]), find[1]))
     results = run(ops)
-    found = rows(results[0])
+    found = results.rows(0)
     if not found:
         return None
     locked = LockedSymbol(symbol, *found[0])
     if since_seq is not None:
-        locked.changes = rows(results[1])
+        locked.changes = results.rows(1)
     if find is not None:
-        order = rows(results[-1])
+        order = results.rows(len(ops) - 1)
         locked.order = order[0] if order else None
     return locked
 

@@ -86,3 +86,32 @@ def test_statements_dropped_under_it_are_prepared_again(assets):
         db.prepared_read(READ, (user.id,), tuple)
     with transaction.atomic():
         assert db.prepared_read(READ, (user.id,), tuple) == [(Decimal(1), Decimal(0))]
+
+
+def test_prepared_statements_are_planned_once_per_connection():
+    """A generic plan for every prepared statement; options a DATABASE_URL
+    already carries are kept."""
+    from exchange.settings import _database
+
+    options = _database("postgres://u@db:5432/x")["OPTIONS"]
+    assert options["options"] == "-c plan_cache_mode=force_generic_plan"
+    assert options["prepare_threshold"] is None
+    kept = _database("postgres://u@db:5432/x?options=-c%20search_path%3Dx")["OPTIONS"]
+    assert kept["options"] == "-c search_path=x -c plan_cache_mode=force_generic_plan"
+
+
+@postgresql
+@pytest.mark.django_db
+def test_the_book_sync_is_not_planned_at_every_execution(assets):
+    from trading.orders import fastpath
+
+    for seq in range(8):
+        db.run([(fastpath.SYNC, ("BTCUSDT", seq))])
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT generic_plans, custom_plans FROM pg_prepared_statements "
+            "WHERE name = %s",
+            [fastpath.SYNC.name.decode()],
+        )
+        generic, custom = cursor.fetchone()
+    assert (generic, custom) == (8, 0)

@@ -14,6 +14,7 @@ module only carries them.
 
 from __future__ import annotations
 
+import contextlib
 import itertools
 import re
 import select
@@ -29,6 +30,7 @@ IDLE = pq.TransactionStatus.IDLE
 UNKNOWN_STATEMENT = b"26000"  # invalid_sql_statement_name
 _PLACEHOLDER = re.compile(r"%\((\w+)\)s|%s")
 _names = itertools.count()
+_BINARY = (bytes, bytearray, memoryview)
 
 
 class Statement:
@@ -54,10 +56,16 @@ class Statement:
         self.keys = keys if keys and isinstance(keys[0], str) else None
 
     def args(self, params) -> list[bytes | None]:
-        """``params`` as libpq's text values (the server infers their types)."""
+        """``params`` as libpq's text values (the server infers their types).
+
+        Values are None, str, int, bool or Decimal, whose ``str`` PostgreSQL
+        reads back exactly; bytes have no such text form and are refused."""
         if self.keys is not None:
             params = [params[key] for key in self.keys]
-        return [None if value is None else str(value).encode() for value in params]
+        args = [None if value is None else str(value).encode() for value in params]
+        if any(isinstance(value, _BINARY) for value in params):
+            raise TypeError(f"binary values are not sent as text: {self.sql!r}")
+        return args
 
 
 _statements: dict[str, Statement] = {}
@@ -98,15 +106,17 @@ def _session(raw) -> _Session:
     return session
 
 
-def _error(result) -> psycopg.Error:
+def _error(result, pg) -> psycopg.Error:
     """The psycopg exception a cursor would have raised for ``result``, so that
     Django maps it as it maps its own (IntegrityError, OperationalError...)."""
     message = result.error_message.decode(errors="replace").strip()
     sqlstate = result.error_field(pq.DiagnosticField.SQLSTATE)
-    try:
-        cls = psycopg.errors.lookup(sqlstate.decode()) if sqlstate else None
-    except KeyError:
-        cls = None
+    cls = None
+    if sqlstate:
+        with contextlib.suppress(KeyError):
+            cls = psycopg.errors.lookup(sqlstate.decode())
+    elif pg.status == pq.ConnStatus.BAD:
+        cls = psycopg.OperationalError  # the connection is lost
     return (cls or psycopg.DatabaseError)(message, info=result)
 
 
@@ -147,7 +157,7 @@ def run(
             if stmt.name not in session.prepared:
                 result = pg.prepare(stmt.name, stmt.text, None)
                 if result.status != Status.COMMAND_OK:
-                    raise _error(result)
+                    raise _error(result, pg)
                 session.prepared.add(stmt.name)
         begin = (
             not raw.autocommit and pg.transaction_status == pq.TransactionStatus.IDLE
@@ -164,8 +174,13 @@ def run(
             while pg.flush():  # a non-blocking connection with more to send
                 select.select([], [pg.socket], [])
             results = _read(pg, session.poll)
-        finally:
-            pg.exit_pipeline_mode()
+        except BaseException:
+            # A broken connection cannot leave pipeline mode either; its own
+            # error is the one to raise.
+            with contextlib.suppress(psycopg.Error):
+                pg.exit_pipeline_mode()
+            raise
+        pg.exit_pipeline_mode()
         failed = next((r for r in results if r.status == Status.FATAL_ERROR), None)
         if failed is not None:
             if failed.error_field(pq.DiagnosticField.SQLSTATE) == UNKNOWN_STATEMENT:
@@ -175,7 +190,7 @@ def run(
                 session.prepared.clear()
                 if raw.autocommit and not retried:
                     return run(ops, commit=commit, retried=True)
-            raise _error(failed)
+            raise _error(failed, pg)
     results = Results(results[1:] if begin else results)
     results.loader = session.rows
     return results

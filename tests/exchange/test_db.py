@@ -3,7 +3,13 @@
 from decimal import Decimal
 
 import pytest
-from django.db import DatabaseError, IntegrityError, connection, transaction
+from django.db import (
+    DatabaseError,
+    IntegrityError,
+    OperationalError,
+    connection,
+    transaction,
+)
 
 from accounts.models import Balance
 from exchange import db
@@ -29,6 +35,8 @@ def test_placeholders_are_numbered_by_position_or_by_name():
     assert named.text == b"SELECT $1 WHERE $2 = $1"
     assert named.args({"b": "x", "a": True}) == [b"True", b"x"]
     assert db.statement(named.sql) is db.statement(named.sql)
+    with pytest.raises(TypeError):
+        positional.args((1, b"raw", 2))
 
 
 @postgresql
@@ -115,3 +123,20 @@ def test_the_book_sync_is_not_planned_at_every_execution(assets):
         )
         generic, custom = cursor.fetchone()
     assert (generic, custom) == (8, 0)
+
+
+@postgresql
+@pytest.mark.django_db(transaction=True)
+def test_a_lost_connection_raises_its_own_error_and_the_next_one_works():
+    import psycopg
+
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT pg_backend_pid()")
+        (pid,) = cursor.fetchone()
+    params = connection.get_connection_params()
+    with psycopg.connect(**params, autocommit=True) as killer:
+        killer.execute("SELECT pg_terminate_backend(%s)", (pid,))
+    with pytest.raises(OperationalError, match="server closed the connection"):
+        db.prepared_read("SELECT 1", (), tuple)
+    connection.close()  # as Django does at the end of the request
+    assert db.prepared_read("SELECT 1", (), tuple) == [(1,)]

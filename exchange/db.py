@@ -18,11 +18,12 @@ import contextlib
 import itertools
 import re
 import select
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
+from typing import Any
 
 import psycopg
 from django.db import DEFAULT_DB_ALIAS, connections
-from psycopg import pq
+from psycopg import abc, pq
 from psycopg.adapt import Transformer
 
 Status = pq.ExecStatus
@@ -31,6 +32,8 @@ UNKNOWN_STATEMENT = b"26000"  # invalid_sql_statement_name
 _PLACEHOLDER = re.compile(r"%\((\w+)\)s|%s")
 _names = itertools.count()
 _BINARY = (bytes, bytearray, memoryview)
+# A statement's values: by position, or by name for ``%(name)s``.
+Params = Sequence[Any] | Mapping[str, Any]
 
 
 class Statement:
@@ -55,7 +58,7 @@ class Statement:
         self.name = f"_exchange_{next(_names)}".encode()
         self.keys = keys if keys and isinstance(keys[0], str) else None
 
-    def args(self, params) -> list[bytes | None]:
+    def args(self, params: Params) -> list[bytes | None]:
         """``params`` as libpq's text values (the server infers their types).
 
         Values are None, str, int, bool or Decimal, whose ``str`` PostgreSQL
@@ -134,7 +137,7 @@ def _begin(raw) -> bytes:
 
 
 def run(
-    ops: Sequence[tuple[Statement, Sequence]],
+    ops: Sequence[tuple[Statement, Params]],
     *,
     commit: bool = False,
     retried: bool = False,
@@ -198,7 +201,7 @@ def run(
 
 def _read(pg, poll) -> list:
     """Every result up to the pipeline's sync point, in order."""
-    results = []
+    results: list = []
     while True:
         while pg.is_busy():
             poll.poll()
@@ -215,6 +218,7 @@ class Results(list):
     """The results of :func:`run`, one per op (``psycopg.pq`` results)."""
 
     __slots__ = ("loader",)
+    loader: abc.Transformer
 
     def rows(self, index: int, row: Callable = tuple) -> list:
         """The rows of result ``index``, each made by ``row`` from a list of its
@@ -224,7 +228,7 @@ class Results(list):
         return self.loader.load_rows(0, result.ntuples, row)
 
 
-def prepared_read(sql: str, params: Sequence, row: Callable) -> list:
+def prepared_read(sql: str, params: Params, row: Callable) -> list:
     """The rows of a frequent read, each made by ``row`` (a named tuple's
     ``_make``, or ``tuple``), through a prepared statement."""
     return run([(statement(sql), params)]).rows(0, row)
@@ -247,7 +251,7 @@ class Pipeline:
     __slots__ = ("ops", "returning", "callbacks")
 
     def __init__(self) -> None:
-        self.ops: list[tuple[Statement, Sequence]] = []
+        self.ops: list[tuple[Statement, Params]] = []
         self.returning: int | None = None
         self.callbacks: list[Callable[[], None]] = []
 

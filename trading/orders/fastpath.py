@@ -17,7 +17,7 @@ from dataclasses import dataclass
 from decimal import Decimal
 
 from accounts.fastpath import balance_changes_add
-from exchange.db import Pipeline, run, statement
+from exchange.db import Params, Pipeline, Statement, run, statement
 from trading.marketdata.klines import KLINE_UPSERT, kline_rows
 from trading.models import Order
 
@@ -151,7 +151,7 @@ def symbol_lock_for_order(
         "client_id": client_order_id,
         "reuse_since": reuse_since,
     }
-    ops = [(LOCK, params)]
+    ops: list[tuple[Statement, Params]] = [(LOCK, params)]
     if since_seq is not None:
         ops.append((SYNC, (symbol, since_seq)))
     if find is not None:

@@ -95,13 +95,6 @@ class _Session:
         self.poll.register(raw.pgconn.socket, select.POLLIN)
 
 
-def raw_connection(wrapper=None):
-    """The psycopg connection under Django's (same session, same transaction)."""
-    wrapper = wrapper or connections[DEFAULT_DB_ALIAS]
-    wrapper.ensure_connection()
-    return wrapper.connection
-
-
 def _session(raw) -> _Session:
     session = getattr(raw, "_exchange_session", None)
     if session is None:
@@ -151,8 +144,10 @@ def run(
     exception), after every result is read; the transaction is then aborted,
     and Django rolls it back as after any error."""
     # One look-up of Django's connection: each through its proxy costs one.
+    # Its psycopg connection is the same session, in the same transaction.
     wrapper = connections[DEFAULT_DB_ALIAS]
-    raw = raw_connection(wrapper)
+    wrapper.ensure_connection()
+    raw = wrapper.connection
     session = _session(raw)
     pg = raw.pgconn
     with wrapper.wrap_database_errors:
@@ -162,9 +157,7 @@ def run(
                 if result.status != Status.COMMAND_OK:
                     raise _error(result, pg)
                 session.prepared.add(stmt.name)
-        begin = (
-            not raw.autocommit and pg.transaction_status == pq.TransactionStatus.IDLE
-        )
+        begin = not raw.autocommit and pg.transaction_status == IDLE
         pg.enter_pipeline_mode()
         try:
             if begin:

@@ -3,7 +3,12 @@
 Producers call :func:`publish` with a channel and a *builder*: a callable that
 returns the message (a JSON-able dict) or None. ``publish`` only appends to a
 queue; one daemon thread per process calls the builders (so formatting happens
-off the pair lock) and delivers the messages, in the order they were published:
+off the pair lock) and delivers the messages, in the order they were published.
+A server that serves one request at a time on one thread (the gunicorn worker,
+``exchange/worker.py``) delivers its own instead, after each response is
+written (:func:`deliver_here`, :func:`drain`): the hand-off to the bus thread
+cost every write a thread wake-up and a contest for the GIL
+(docs/performance.md). Either way they go:
 
 * with ``REDIS_URL`` set, to Redis pub/sub, channel ``<prefix>:<channel>``;
 * on the embedded default, to the callbacks registered in this very process with
@@ -43,6 +48,10 @@ _queue: queue.SimpleQueue = queue.SimpleQueue()
 _state: dict = {"pid": None, "thread": None, "dropped": 0}
 _start_guard = threading.Lock()
 _listeners: list[Listener] = []
+# The thread that delivers its own messages (deliver_here), and what it has
+# published since its last drain.
+_here: dict = {"thread": None}
+_pending: list = []
 _listeners_guard = threading.Lock()
 
 
@@ -62,6 +71,9 @@ def _channel_name(prefix: str, url: str | None, channel: str) -> str:
 
 def publish(channel: str, build: Builder) -> None:
     """Queue a message for delivery after the current code path; never blocks."""
+    if _here["thread"] == threading.get_ident():
+        _pending.append((channel, build))
+        return
     if _state["pid"] != os.getpid():
         _start()
     if _queue.qsize() >= QUEUE_SIZE:
@@ -85,8 +97,29 @@ def subscribe_local(listener: Listener) -> Callable[[], None]:
     return unsubscribe
 
 
+def deliver_here() -> None:
+    """Make the calling thread deliver what it publishes itself, when it calls
+    :func:`drain`; other threads' messages still go through the bus thread."""
+    _pending.clear()
+    _here["thread"] = threading.get_ident()
+
+
+def drain() -> None:
+    """Deliver what this thread published since its last drain (after
+    :func:`deliver_here`; a no-op otherwise). Never raises."""
+    if not _pending or _here["thread"] != threading.get_ident():
+        return
+    batch = _pending[:]
+    _pending.clear()
+    try:
+        _deliver(batch)
+    except Exception:  # noqa: BLE001 - the server must outlive any bad message
+        logger.exception("event bus delivery failed")
+
+
 def flush(timeout: float = 5.0) -> bool:
     """Wait until everything queued so far is delivered (tests, shutdown)."""
+    drain()
     if _state["pid"] != os.getpid():
         return True
     done = threading.Event()

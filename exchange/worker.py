@@ -154,6 +154,10 @@ def idle_workers(own_pid: int) -> int:
     )
 
 
+def _nothing() -> None:
+    pass
+
+
 class _NoPool:
     """Stands in for the thread pool gthread shuts down on exit."""
 
@@ -168,6 +172,7 @@ class InlineWorker(gthread.ThreadWorker):
         self._ready = []
         self._slot = self.age % _SLOTS
         self._balance_at = 0.0
+        self._drain = _nothing
 
     def init_process(self):
         _pids[self._slot] = os.getpid()
@@ -177,6 +182,13 @@ class InlineWorker(gthread.ThreadWorker):
         super().init_process()
 
     def run(self):
+        # Imported here: the arbiter imports this module before Django is set up.
+        from exchange import bus
+
+        # The events a request publishes go out after its response is written,
+        # from this thread (exchange/bus.py).
+        bus.deliver_here()
+        self._drain = bus.drain
         if HAND_OVER:
             self.poller.register(_hand_in, selectors.EVENT_READ, self.take_over)
         try:
@@ -332,6 +344,7 @@ class InlineWorker(gthread.ThreadWorker):
                 ready = self._ready.pop()
                 _deadlines[ready.sock] = time.monotonic() + READ_TIMEOUT
                 self._finish(ready, self.handle(ready))
+                self._drain()
         finally:
             self._serving = False
 

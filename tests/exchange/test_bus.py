@@ -55,3 +55,42 @@ def test_channels_of_two_redis_databases_are_apart(settings):
     assert bus.channel_name(bus.MARKET) != first
     settings.REDIS_URL = "redis://127.0.0.1:6379?db=1"
     assert bus.channel_name(bus.MARKET) == first
+
+
+def test_a_thread_that_delivers_its_own_sends_on_drain_in_order(settings):
+    """After ``deliver_here``, a thread's messages wait for its ``drain`` and go
+    out from it, in order; another thread's still go through the bus thread."""
+    settings.REDIS_URL = ""
+    received: list[tuple[str, int]] = []
+
+    def listener(channel: str, message: dict) -> None:
+        received.append((message["k"], threading.get_ident()))
+
+    stop = bus.subscribe_local(listener)
+    seen: dict[str, object] = {}
+
+    def server_thread() -> None:
+        bus.deliver_here()
+        bus.publish(bus.MARKET, lambda: {"k": "first"})
+        bus.publish(bus.USER, lambda: {"k": "second"})
+        seen["before drain"] = list(received)
+        other = threading.Thread(
+            target=lambda: bus.publish(bus.USER, lambda: {"k": "other"})
+        )
+        other.start()
+        other.join()
+        assert bus.flush()  # drains this thread's, then waits for the bus thread
+        seen["me"] = threading.get_ident()
+        bus.drain()  # nothing left: a no-op
+
+    thread = threading.Thread(target=server_thread)
+    try:
+        thread.start()
+        thread.join(5)
+        assert seen["before drain"] == []
+        mine = [k for k, ident in received if ident == seen["me"]]
+        assert mine == ["first", "second"]
+        assert [k for k, ident in received if ident != seen["me"]] == ["other"]
+    finally:
+        stop()
+        bus._here["thread"] = None

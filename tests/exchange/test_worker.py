@@ -106,6 +106,16 @@ def test_serves_requests_on_the_loop_thread_over_one_connection(server):
     connection.close()
 
 
+def test_events_go_out_from_the_loop_thread_after_the_response(server):
+    """What a request publishes is built and sent by the worker's own thread once
+    the response is written: no bus thread, and no wait for the client."""
+    connection = http.client.HTTPConnection("127.0.0.1", server, timeout=5)
+    assert _get(connection, "/publish")[0] == 200
+    assert _get(connection, "/publish")[0] == 200
+    assert _get(connection, "/published") == (200, "main:after main:after")
+    connection.close()
+
+
 def test_with_keep_alive_off_each_request_is_answered_and_closed(closing_server):
     # A new connection waits for its request on the selector; with keep-alive
     # off it used to be given no time at all and was closed unanswered.

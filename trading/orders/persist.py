@@ -247,7 +247,7 @@ def _makers_expired_release(s: Settlement) -> None:
 def _taker_order(s: Settlement) -> Order:
     request, command, result, spec = s.request, s.command, s.result, s.spec
     market = request.type == "MARKET"
-    order = Order(
+    order = Order.build(
         symbol_id=s.symbol,
         order_id=command.order_id,
         user_id=s.user_id,

@@ -277,7 +277,7 @@ def order_new(
     if market and not command.qty:
         # A market order by quote amount reports what it bought or sold.
         orig_qty = spec.qty_of(executed_lots)
-    return Order(
+    return Order.build(
         symbol_id=spec.symbol,
         order_id=command.order_id,
         user_id=user_id,

@@ -58,3 +58,43 @@ def test_bench_setup_funds_keys_and_clears_what_an_earlier_run_left(symbols, tmp
     assert not Order.objects.filter(user=trader, status__in=OPEN_STATUSES).exists()
     for name, check in registered_checks():
         assert check() == [], name
+
+
+@pytest.mark.django_db(transaction=True)
+def test_request_profile_measures_a_running_server_per_route(symbols, live_server):
+    """--served sends the mix over HTTP; the CPU columns are the listening
+    processes' (here the test's own, which serves live_server on a thread)."""
+    out = io.StringIO()
+    call_command(
+        "request_profile",
+        requests=60,
+        users=2,
+        routes="order passive,cancel,depth,account",
+        served=live_server.url,
+        stdout=out,
+    )
+    text = out.getvalue()
+    assert f"60 requests served by {live_server.url}, one at a time" in text
+    header = re.search(
+        r"^\| route \| requests \| wall ms \| (.*) \| statuses \|$", text, re.M
+    )
+    assert header and header.group(1).startswith("server CPU ms"), text
+    for route in ("order passive", "depth", "account"):
+        row = re.search(rf"^\| {route} \| (\d+) \| (.*) \| (.*) \|$", text, re.M)
+        assert row, (route, text)
+        assert "200: " in row.group(3) and not re.search(r"\b5\d\d:", row.group(3))
+        figures = [float(f) for f in row.group(2).split(" | ")]
+        assert all(f >= 0 for f in figures) and figures[1] > 0, row.group(0)
+    assert "requests/s from one connection" in text
+    for name, check in registered_checks():
+        if connection.vendor == "postgresql":
+            assert check() == [], name
+
+
+def test_request_profile_refuses_what_it_cannot_measure():
+    with pytest.raises(CommandError, match="not with --served"):
+        call_command("request_profile", served="http://127.0.0.1:1", profile="x.txt")
+    with pytest.raises(CommandError, match="wants an http://host:port URL"):
+        call_command("request_profile", served="ftp://127.0.0.1:21")
+    with pytest.raises(CommandError, match="no process of this machine listens"):
+        call_command("request_profile", served="http://127.0.0.1:1")

@@ -3,12 +3,20 @@ load generator: the load test's request mix goes through the whole Django stack
 (middleware, authentication, rate limits, views, services, PostgreSQL, Redis) one
 request at a time, and each route's wall and CPU time per request is printed.
 
+With ``--served URL`` the same mix goes, one request at a time on one keep-alive
+connection, to a server already running at URL (``make serve-prod`` with the
+rate limits lifted, as ``make bench`` does), and each route's figures are the CPU
+that the server's processes (those listening on URL's port), PostgreSQL's and
+Redis's spent on it: what a request costs the machine that serves it, HTTP server
+included, which the in-process figures leave out.
+
 The figures say where a worker's time goes; `make bench` says what the served
 stack sustains.
 """
 
 from __future__ import annotations
 
+import http.client
 import io
 import json
 import os
@@ -17,7 +25,7 @@ import sys
 import time
 from collections import defaultdict
 from pathlib import Path
-from urllib.parse import urlencode
+from urllib.parse import urlencode, urlsplit
 
 from django.core.management import call_command
 from django.core.management.base import BaseCommand, CommandError
@@ -65,8 +73,17 @@ class Command(BaseCommand):
             metavar="FILE",
             help="profile the run with pyinstrument and write its text report here",
         )
+        parser.add_argument(
+            "--served",
+            metavar="URL",
+            help="send the mix to the server running at URL instead of in-process, "
+            "and report the CPU its processes, PostgreSQL and Redis spent per route",
+        )
 
-    def handle(self, *args, requests, users, seed, routes, profile, **options):
+    def handle(self, *args, requests, users, seed, routes, profile, served, **options):
+        if served and profile:
+            raise CommandError("--profile profiles this process: not with --served")
+        send = _Served(served) if served else _in_process
         mix = MIX
         if routes:
             wanted = [name.strip() for name in routes.split(",")]
@@ -79,7 +96,6 @@ class Command(BaseCommand):
             "bench_setup", users=users, out=str(keys_file), stdout=io.StringIO()
         )
         keys = json.loads(keys_file.read_text())
-        app = application
 
         rng = random.Random(seed)
         resting: list[tuple[str, int, dict]] = []
@@ -105,9 +121,7 @@ class Command(BaseCommand):
                 "wsgi.errors": sys.stderr,
                 **headers,
             }
-            status = []
-            body = b"".join(app(environ, lambda s, h: status.append(s)))
-            return int(status[0][:3]), body
+            return send(environ)
 
         def order(account, symbol, side, **params):
             return call(
@@ -195,23 +209,25 @@ class Command(BaseCommand):
         if profile:
             profiler = Profiler(interval=0.0005)
             profiler.start()
+        meter = send.meter if served else _InProcessMeter()
         wall = defaultdict(float)
-        cpu = defaultdict(float)
+        cost = defaultdict(lambda: [0.0] * len(meter.columns))
         count = defaultdict(int)
         statuses = defaultdict(lambda: defaultdict(int))
-        backend_before = _backend_cpu()
-        started_wall, started_cpu = time.perf_counter(), time.thread_time()
+        backend_before = None if served else _backend_cpu()
+        started_wall, started = time.perf_counter(), meter.read()
         for _ in range(requests):
             name = rng.choices(names, weights)[0]
-            w0, c0 = time.perf_counter(), time.thread_time()
+            w0, before = time.perf_counter(), meter.read()
             name, status = one(name)
             wall[name] += time.perf_counter() - w0
-            cpu[name] += time.thread_time() - c0
+            for i, spent in enumerate(_minus(meter.read(), before)):
+                cost[name][i] += spent
             count[name] += 1
             statuses[name][status] += 1
         total_wall = time.perf_counter() - started_wall
-        total_cpu = time.thread_time() - started_cpu
-        backend_after = _backend_cpu()
+        total = _minus(meter.read(), started)
+        backend_after = None if served else _backend_cpu()
         if profiler is not None:
             profiler.stop()
             Path(profile).write_text(
@@ -219,26 +235,154 @@ class Command(BaseCommand):
             )
 
         out = self.stdout.write
-        out(f"{requests:,} requests in-process, one at a time")
-        out("| route | requests | wall ms | CPU ms | statuses |")
-        out("| --- | ---: | ---: | ---: | --- |")
+        where = f"served by {served}" if served else "in-process"
+        out(f"{requests:,} requests {where}, one at a time")
+        out(f"| route | requests | wall ms | {' | '.join(meter.columns)} | statuses |")
+        out(
+            f"| --- | ---: | ---: | {' | '.join('---:' for _ in meter.columns)} | --- |"
+        )
         for name, _ in MIX:
             if count[name]:
                 seen = ", ".join(f"{s}: {n}" for s, n in sorted(statuses[name].items()))
+                each = " | ".join(f"{c / count[name] * 1000:.2f}" for c in cost[name])
                 out(
                     f"| {name} | {count[name]} | {wall[name] / count[name] * 1000:.2f} "
-                    f"| {cpu[name] / count[name] * 1000:.2f} | {seen} |"
+                    f"| {each} | {seen} |"
                 )
+        each = " | ".join(f"{c / requests * 1000:.2f}" for c in total)
+        out(f"| all | {requests} | {total_wall / requests * 1000:.2f} | {each} | |")
         out(
-            f"| all | {requests} | {total_wall / requests * 1000:.2f} | "
-            f"{total_cpu / requests * 1000:.2f} | |"
+            f"{requests / total_wall:,.0f} requests/s from one "
+            + ("connection" if served else "thread")
         )
-        out(f"{requests / total_wall:,.0f} requests/s from one thread")
         if backend_before is not None and backend_after is not None:
             out(
                 "database server CPU (this session's backend): "
                 f"{(backend_after - backend_before) / requests * 1000:.2f} ms a request"
             )
+
+
+def _minus(after: tuple, before: tuple) -> list[float]:
+    return [a - b for a, b in zip(after, before, strict=True)]
+
+
+def _in_process(environ) -> tuple[int, bytes]:
+    """The answer of the WSGI application gunicorn serves, called here."""
+    status = []
+    body = b"".join(application(environ, lambda s, h: status.append(s)))
+    return int(status[0][:3]), body
+
+
+class _InProcessMeter:
+    """This thread's CPU: the request's whole cost but the database's."""
+
+    columns = ("CPU ms",)
+
+    def read(self) -> tuple[float, ...]:
+        return (time.thread_time(),)
+
+
+class _Served:
+    """The requests sent to a running server, on one keep-alive connection."""
+
+    def __init__(self, url: str) -> None:
+        parts = urlsplit(url)
+        if parts.scheme != "http" or not parts.hostname:
+            raise CommandError(f"--served wants an http://host:port URL, not {url!r}")
+        port = parts.port or 80
+        self.connection = http.client.HTTPConnection(parts.hostname, port, timeout=30)
+        self.meter = _ProcessMeter(port)
+
+    def __call__(self, environ) -> tuple[int, bytes]:
+        headers = {}
+        if "HTTP_X_MBX_APIKEY" in environ:
+            headers["X-MBX-APIKEY"] = environ["HTTP_X_MBX_APIKEY"]
+        target = f"{environ['PATH_INFO']}?{environ['QUERY_STRING']}"
+        self.connection.request(environ["REQUEST_METHOD"], target, headers=headers)
+        response = self.connection.getresponse()
+        return response.status, response.read()
+
+
+class _ProcessMeter:
+    """CPU seconds of the server's processes (every process with a socket
+    listening on ``port``), of PostgreSQL's and of Redis's, from the kernel's
+    per-thread run times (nanoseconds, not the 10 ms ticks of /proc/PID/stat).
+    Requests go one at a time, so what they spent between two readings is the
+    request's, give or take the servers' idle timers."""
+
+    def __init__(self, port: int) -> None:
+        self.groups = {
+            "server CPU ms": _listening_on(port),
+            "PostgreSQL CPU ms": _named("postgres"),
+            "Redis CPU ms": _named("redis-server"),
+        }
+        if not self.groups["server CPU ms"]:
+            raise CommandError(f"no process of this machine listens on port {port}")
+        self.groups = {name: pids for name, pids in self.groups.items() if pids}
+        self.columns = tuple(self.groups)
+
+    def read(self) -> tuple[float, ...]:
+        return tuple(sum(map(_run_seconds, pids)) for pids in self.groups.values())
+
+
+def _run_seconds(pid: int) -> float:
+    total = 0
+    try:
+        for task in os.listdir(f"/proc/{pid}/task"):
+            with open(f"/proc/{pid}/task/{task}/schedstat") as stat:
+                total += int(stat.read().split()[0])
+    except OSError:  # the process or a thread ended: it spends no more
+        pass
+    return total / 1e9
+
+
+def _processes() -> list[int]:
+    return [int(name) for name in os.listdir("/proc") if name.isdigit()]
+
+
+def _named(command: str) -> list[int]:
+    found = []
+    for pid in _processes():
+        try:
+            if Path(f"/proc/{pid}/comm").read_text().strip() == command:
+                found.append(pid)
+        except OSError:
+            continue
+    return found
+
+
+def _listening_on(port: int) -> list[int]:
+    """The processes holding a TCP socket that listens on ``port``."""
+    inodes = set()
+    for table in ("/proc/net/tcp", "/proc/net/tcp6"):
+        try:
+            lines = Path(table).read_text().splitlines()[1:]
+        except OSError:
+            continue
+        for line in lines:
+            fields = line.split()
+            # local address "ADDR:PORT" in hex; state 0A is LISTEN
+            if int(fields[1].rsplit(":", 1)[1], 16) == port and fields[3] == "0A":
+                inodes.add(fields[9])
+    return [pid for pid in _processes() if inodes & _socket_inodes(pid)]
+
+
+def _socket_inodes(pid: int) -> set[str]:
+    """The inodes of the sockets among a process's open files (those this user
+    may read)."""
+    found = set()
+    try:
+        fds = os.listdir(f"/proc/{pid}/fd")
+    except OSError:
+        return found
+    for fd in fds:
+        try:
+            link = os.readlink(f"/proc/{pid}/fd/{fd}")
+        except OSError:  # closed meanwhile
+            continue
+        if link.startswith("socket:["):
+            found.add(link[8:-1])
+    return found
 
 
 def _backend_cpu() -> float | None:

@@ -221,12 +221,12 @@ class Command(BaseCommand):
             w0, before = time.perf_counter(), meter.read()
             name, status = one(name)
             wall[name] += time.perf_counter() - w0
-            for i, spent in enumerate(_minus(meter.read(), before)):
+            for i, spent in enumerate(meter.spent(meter.read(), before)):
                 cost[name][i] += spent
             count[name] += 1
             statuses[name][status] += 1
         total_wall = time.perf_counter() - started_wall
-        total = _minus(meter.read(), started)
+        total = meter.spent(meter.read(), started)
         backend_after = None if served else _backend_cpu()
         if profiler is not None:
             profiler.stop()
@@ -262,10 +262,6 @@ class Command(BaseCommand):
             )
 
 
-def _minus(after: tuple, before: tuple) -> list[float]:
-    return [a - b for a, b in zip(after, before, strict=True)]
-
-
 def _in_process(environ) -> tuple[int, bytes]:
     """The answer of the WSGI application gunicorn serves, called here."""
     status = []
@@ -278,8 +274,11 @@ class _InProcessMeter:
 
     columns = ("CPU ms",)
 
-    def read(self) -> tuple[float, ...]:
+    def read(self) -> tuple:
         return (time.thread_time(),)
+
+    def spent(self, after: tuple, before: tuple) -> list[float]:
+        return [after[0] - before[0]]
 
 
 class _Served:
@@ -304,25 +303,38 @@ class _Served:
 
 
 class _ProcessMeter:
-    """CPU seconds of the server's processes (every process with a socket
-    listening on ``port``), of PostgreSQL's and of Redis's, from the kernel's
-    per-thread run times (nanoseconds, not the 10 ms ticks of /proc/PID/stat).
-    Requests go one at a time, so what they spent between two readings is the
-    request's, give or take the servers' idle timers."""
+    """CPU seconds of the server (the processes listening on ``port`` and their
+    children), of PostgreSQL and of Redis (each one's first process and its
+    children, so that a connection opened meanwhile counts too), from the
+    kernel's per-thread run times in nanoseconds, not /proc/PID/stat's 10 ms
+    ticks. Requests go one at a time, so what the processes spent between two
+    readings is the request's, give or take their idle timers."""
 
     def __init__(self, port: int) -> None:
-        self.groups = {
-            "server CPU ms": _listening_on(port),
-            "PostgreSQL CPU ms": _named("postgres"),
-            "Redis CPU ms": _named("redis-server"),
-        }
-        if not self.groups["server CPU ms"]:
+        listening = _listening_on(port)
+        if not listening:
             raise CommandError(f"no process of this machine listens on port {port}")
-        self.groups = {name: pids for name, pids in self.groups.items() if pids}
+        groups = {
+            "server CPU ms": _roots(listening),
+            "PostgreSQL CPU ms": _roots(_named("postgres")),
+            "Redis CPU ms": _roots(_named("redis-server")),
+        }
+        self.groups = {name: roots for name, roots in groups.items() if roots}
         self.columns = tuple(self.groups)
 
-    def read(self) -> tuple[float, ...]:
-        return tuple(sum(map(_run_seconds, pids)) for pids in self.groups.values())
+    def read(self) -> tuple[dict[int, float], ...]:
+        """Per group, each live process's run time so far."""
+        return tuple(
+            {pid: _run_seconds(pid) for pid in _with_children(roots)}
+            for roots in self.groups.values()
+        )
+
+    def spent(self, after: tuple, before: tuple) -> list[float]:
+        # A process born in between started from nothing.
+        return [
+            sum(seconds - was.get(pid, 0.0) for pid, seconds in now.items())
+            for now, was in zip(after, before, strict=True)
+        ]
 
 
 def _run_seconds(pid: int) -> float:
@@ -334,6 +346,31 @@ def _run_seconds(pid: int) -> float:
     except OSError:  # the process or a thread ended: it spends no more
         pass
     return total / 1e9
+
+
+def _parent(pid: int) -> int | None:
+    try:
+        stat = Path(f"/proc/{pid}/stat").read_text()
+    except OSError:
+        return None
+    return int(stat[stat.rindex(")") + 2 :].split()[1])
+
+
+def _roots(pids: list[int]) -> list[int]:
+    """Those of ``pids`` whose parent is not one of them."""
+    found = set(pids)
+    return [pid for pid in pids if _parent(pid) not in found]
+
+
+def _with_children(roots: list[int]) -> list[int]:
+    pids = list(roots)
+    for root in roots:
+        try:
+            children = Path(f"/proc/{root}/task/{root}/children").read_text()
+        except OSError:
+            continue
+        pids.extend(int(child) for child in children.split())
+    return pids
 
 
 def _processes() -> list[int]:

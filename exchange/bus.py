@@ -8,7 +8,10 @@ A server that serves one request at a time on one thread (the gunicorn worker,
 ``exchange/worker.py``) delivers its own instead, after each response is
 written (:func:`deliver_here`, :func:`drain`): the hand-off to the bus thread
 cost every write a thread wake-up and a contest for the GIL
-(docs/performance.md). Either way they go:
+(docs/performance.md). Such a thread may also :func:`stage` Redis commands of
+its own (the order path's market-data cache writes) to go out first in the
+round trip of its next drain, which the pair lock makes at its release: one
+round trip for a commit's cache writes and its messages. Either way they go:
 
 * with ``REDIS_URL`` set, to Redis pub/sub, channel ``<prefix>:<channel>``;
 * on the embedded default, to the callbacks registered in this very process with
@@ -48,10 +51,12 @@ _queue: queue.SimpleQueue = queue.SimpleQueue()
 _state: dict = {"pid": None, "thread": None, "dropped": 0}
 _start_guard = threading.Lock()
 _listeners: list[Listener] = []
-# The thread that delivers its own messages (deliver_here), and what it has
-# published since its last drain.
+# The thread that delivers its own messages (deliver_here), what it has
+# published since its last drain, and the Redis commands it staged for it
+# (commands, called if they fail).
 _here: dict = {"thread": None}
 _pending: list = []
+_staged: list[tuple[list[tuple], Callable[[], None]]] = []
 _listeners_guard = threading.Lock()
 
 
@@ -101,18 +106,31 @@ def deliver_here() -> None:
     """Make the calling thread deliver what it publishes itself, when it calls
     :func:`drain`; other threads' messages still go through the bus thread."""
     _pending.clear()
+    _staged.clear()
     _here["thread"] = threading.get_ident()
 
 
+def stage(commands: list[tuple], failed: Callable[[], None]) -> bool:
+    """Send ``commands`` to Redis with this thread's next :func:`drain`, in its
+    round trip and before its messages; ``failed()`` is called if they could not
+    be sent (Redis down). False, and nothing kept, for a thread that does not
+    deliver its own or without Redis: the caller sends them itself."""
+    if _here["thread"] != threading.get_ident() or not settings.REDIS_URL:
+        return False
+    _staged.append((commands, failed))
+    return True
+
+
 def drain() -> None:
-    """Deliver what this thread published since its last drain (after
-    :func:`deliver_here`; a no-op otherwise). Never raises."""
-    if not _pending or _here["thread"] != threading.get_ident():
+    """Deliver what this thread published and staged since its last drain
+    (after :func:`deliver_here`; a no-op otherwise). Never raises."""
+    if not (_pending or _staged) or _here["thread"] != threading.get_ident():
         return
-    batch = _pending[:]
+    batch, staged = _pending[:], _staged[:]
     _pending.clear()
+    _staged.clear()
     try:
-        _deliver(batch)
+        _deliver(batch, staged)
     except Exception:  # noqa: BLE001 - the server must outlive any bad message
         logger.exception("event bus delivery failed")
 
@@ -153,7 +171,7 @@ def _run() -> None:
             logger.exception("event bus delivery failed")
 
 
-def _deliver(batch: list) -> None:
+def _deliver(batch: list, staged: list = ()) -> None:
     messages = []
     for channel, build in batch:
         if channel is None:
@@ -171,14 +189,14 @@ def _deliver(batch: list) -> None:
             continue
         if message is not None:
             messages.append((channel, message))
-    _send(messages)
+    _send(messages, staged)
 
 
-def _send(messages: list[tuple[str, dict]]) -> None:
-    if not messages:
+def _send(messages: list[tuple[str, dict]], staged: list = ()) -> None:
+    if not (messages or staged):
         return
     if settings.REDIS_URL:
-        _to_redis(messages)
+        _to_redis(messages, staged)
     else:
         with _listeners_guard:
             listeners = list(_listeners)
@@ -187,26 +205,31 @@ def _send(messages: list[tuple[str, dict]]) -> None:
                 listener(channel, message)
 
 
-def _to_redis(messages: list[tuple[str, dict]]) -> None:
+def _to_redis(messages: list[tuple[str, dict]], staged: list = ()) -> None:
     client = redis_client()
     if client is None:
-        _state["dropped"] += len(messages)
+        _failed(messages, staged)
         return
-    try:
-        commands_send(
-            client,
-            [
-                (
-                    "PUBLISH",
-                    channel_name(channel),
-                    orjson.dumps(message, option=orjson.OPT_NON_STR_KEYS),
-                )
-                for channel, message in messages
-            ],
+    commands = [command for batch, _ in staged for command in batch]
+    commands.extend(
+        (
+            "PUBLISH",
+            channel_name(channel),
+            orjson.dumps(message, option=orjson.OPT_NON_STR_KEYS),
         )
+        for channel, message in messages
+    )
+    try:
+        commands_send(client, commands)
     except REDIS_DOWN:
         redis_failed("event bus")
-        _state["dropped"] += len(messages)
+        _failed(messages, staged)
+
+
+def _failed(messages: list, staged: list) -> None:
+    _state["dropped"] += len(messages)
+    for _, failed in staged:
+        failed()
 
 
 def dropped() -> int:

@@ -185,8 +185,9 @@ class InlineWorker(gthread.ThreadWorker):
         # Imported here: the arbiter imports this module before Django is set up.
         from exchange import bus
 
-        # The events a request publishes go out after its response is written,
-        # from this thread (exchange/bus.py).
+        # The events a request publishes go out from this thread: a pair's
+        # commit's as it releases the pair lock, the rest after the response
+        # is written (exchange/bus.py).
         bus.deliver_here()
         self._drain = bus.drain
         if HAND_OVER:

@@ -94,3 +94,69 @@ def test_a_thread_that_delivers_its_own_sends_on_drain_in_order(settings):
     finally:
         stop()
         bus._here["thread"] = None
+
+
+def test_staged_commands_go_first_in_the_drains_round_trip(settings, monkeypatch):
+    """A thread that delivers its own sends what it staged and what it published
+    in one round trip, staged first; another thread's stage is refused (it
+    sends its own), as is any without Redis."""
+    settings.REDIS_URL = "redis://127.0.0.1:6379/0"
+    sent: list[list[tuple]] = []
+    monkeypatch.setattr(bus, "redis_client", lambda: "client")
+    monkeypatch.setattr(bus, "commands_send", lambda client, c: sent.append(c))
+    failures: list[str] = []
+    seen: dict[str, object] = {}
+
+    def server_thread() -> None:
+        bus.deliver_here()
+        bus.publish(bus.MARKET, lambda: {"k": "commit"})
+        seen["staged"] = bus.stage([("EVAL", "a"), ("EVAL", "b")], failures.append)
+        seen["before drain"] = list(sent)
+        bus.drain()
+        bus.drain()  # nothing left: a no-op
+
+    thread = threading.Thread(target=server_thread)
+    try:
+        thread.start()
+        thread.join(5)
+        assert seen["staged"] is True and seen["before drain"] == []
+        assert len(sent) == 1
+        assert [c[0] for c in sent[0]] == ["EVAL", "EVAL", "PUBLISH"]
+        assert sent[0][:2] == [("EVAL", "a"), ("EVAL", "b")]
+        assert sent[0][2][1] == bus.channel_name(bus.MARKET)
+        assert not bus.stage([("EVAL", "c")], failures.append)  # not that thread
+        settings.REDIS_URL = ""
+        bus._here["thread"] = threading.get_ident()
+        assert not bus.stage([("EVAL", "d")], failures.append)  # no Redis
+        assert failures == []
+    finally:
+        bus._here["thread"] = None
+
+
+def test_staged_commands_that_cannot_be_sent_call_back_and_drop_the_messages(
+    settings, monkeypatch
+):
+    settings.REDIS_URL = "redis://127.0.0.1:6379/0"
+    failures: list[str] = []
+
+    def down(client, commands):
+        raise ConnectionError("redis down")
+
+    monkeypatch.setattr(bus, "redis_client", lambda: "client")
+    monkeypatch.setattr(bus, "commands_send", down)
+    monkeypatch.setattr(bus, "redis_failed", lambda what: failures.append(what))
+    dropped = bus.dropped()
+    bus.deliver_here()
+    try:
+        bus.publish(bus.USER, lambda: {"k": "one"})
+        assert bus.stage([("EVAL", "a")], lambda: failures.append("staged"))
+        bus.drain()
+        assert failures == ["event bus", "staged"]
+        assert bus.dropped() == dropped + 1
+        # With the breaker open there is no client: the same, without a send.
+        monkeypatch.setattr(bus, "redis_client", lambda: None)
+        assert bus.stage([("EVAL", "b")], lambda: failures.append("again"))
+        bus.drain()
+        assert failures[-1] == "again"
+    finally:
+        bus._here["thread"] = None

@@ -17,6 +17,7 @@ from django.conf import settings
 from django.core.cache import cache
 from django.db import transaction
 
+from exchange import bus
 from exchange.metrics import CACHE_REQUESTS
 from exchange.redis import (
     REDIS_DOWN,
@@ -227,10 +228,17 @@ def publish_on_commit(
         # an error answer.
         try:
             if settings.REDIS_URL:
-                # Both scripts in one round trip.
+                # Both scripts in one round trip: a thread that delivers its own
+                # events sends them with the commit's messages, as the pair lock
+                # is released (exchange/bus.py); after an outage, the first write
+                # goes alone, through the heal.
                 commands = [_store_command(_key("depth", symbol), seq, snapshot)]
                 if public:
                     commands.append(_push_command(symbol, seq, public))
+                if not _unpublished and bus.stage(
+                    commands, lambda: _unpublished.add(symbol)
+                ):
+                    return
                 _send(commands)
             else:
                 store_if_newer("depth", symbol, seq, snapshot)

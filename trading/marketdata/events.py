@@ -4,7 +4,7 @@ trades) and one user message naming the orders and users it touched, and the
 order lists whose status it changed.
 
 The caller holds the pair lock: :func:`commit_publish` reads the book now (after
-the match or cancel) and queues the rest for the bus thread, which formats the
+the match or cancel) and queues the rest for the bus, which formats the
 message after the commit. Nothing here touches the database or the network.
 """
 

@@ -15,7 +15,7 @@ from contextlib import contextmanager
 
 from django.db import connection
 
-from exchange import errors
+from exchange import bus, errors
 from exchange.metrics import PAIR_LOCK_WAIT_SECONDS
 from matching.registry import BookSlot, registry
 from trading.models import Symbol
@@ -38,7 +38,13 @@ def pair_locked(symbol: str) -> Iterator[BookSlot]:
     started = time.perf_counter()
     with slot.lock:
         PAIR_LOCK_WAIT_SECONDS.labels(symbol).observe(time.perf_counter() - started)
-        yield slot
+        try:
+            yield slot
+        finally:
+            # What the pair's commit staged for Redis (its market-data cache
+            # writes) and published goes out now, in one round trip, by the
+            # thread that holds the pair (exchange/bus.py; a no-op elsewhere).
+            bus.drain()
 
 
 def symbol_lock(symbol: str, **annotations) -> Symbol:

@@ -1,5 +1,6 @@
 """The market-data cache: newest seq wins, rebuild from the database, outages."""
 
+import threading
 from io import StringIO
 from unittest import mock
 
@@ -7,8 +8,11 @@ import pytest
 from django.conf import settings
 from django.core.management import call_command
 from django.core.management.base import CommandError
+from django.db import connection
 
+from exchange import bus
 from exchange import redis as exchange_redis
+from matching.registry import registry
 from tests.factories import funded_user
 from tests.trading.conftest import place
 from trading.marketdata import cache as market_cache
@@ -119,3 +123,73 @@ def test_a_programming_error_is_raised_not_taken_for_an_outage(db):
     with mock.patch("exchange.redis.get_redis_connection", return_value=client):
         assert not market_cache.store_if_newer("depth", "Z", 1, {"bids": []})
     assert exchange_redis.breaker_open()
+
+
+def _in_a_worker_thread(work):
+    """Run ``work`` on a thread that delivers its own events, as the gunicorn
+    worker's does (exchange/worker.py); its result, or its exception raised."""
+    outcome = {}
+
+    def run():
+        bus.deliver_here()
+        try:
+            outcome["result"] = work()
+        except BaseException as exc:  # noqa: BLE001 - handed to the test
+            outcome["error"] = exc
+        finally:
+            bus._here["thread"] = None
+            connection.close()
+
+    thread = threading.Thread(target=run)
+    thread.start()
+    thread.join(30)
+    if "error" in outcome:
+        raise outcome["error"]
+    return outcome["result"]
+
+
+@pytest.mark.skipif(not settings.REDIS_URL, reason="needs Redis: set REDIS_URL")
+def test_a_commits_cache_writes_and_events_go_in_one_round_trip_under_the_pair_lock(
+    symbols,
+):
+    seller = funded_user(BTC="1")
+    buyer = funded_user(USDT="100000")
+    place(seller, "SELL", "0.01", "60000")
+    assert bus.flush()  # its events, sent by the bus thread
+    lock = registry.slot("BTCUSDT").lock
+    sent = []
+    real_send = bus.commands_send
+
+    def recording(client, commands):
+        sent.append(([c[0] for c in commands], lock.locked()))
+        return real_send(client, commands)
+
+    with mock.patch.object(bus, "commands_send", recording):
+        traded = _in_a_worker_thread(lambda: place(buyer, "BUY", "0.004", "60000"))
+    assert traded.order.status == "FILLED"
+    # The depth snapshot and the trade, then the market and user messages.
+    assert sent == [(["EVAL", "EVAL", "PUBLISH", "PUBLISH"], True)]
+    assert market_cache.load("depth", "BTCUSDT")[1]["asks"] == [[6000000, 600]]
+    assert market_cache.trades_recent("BTCUSDT", 1)[0]["qty"] == "0.00400000"
+
+
+@pytest.mark.skipif(not settings.REDIS_URL, reason="needs Redis: set REDIS_URL")
+def test_a_staged_cache_write_that_fails_is_dropped_and_the_database_answers(symbols):
+    seller = funded_user(BTC="1")
+    place(seller, "SELL", "0.01", "60000")
+    assert bus.flush()
+    down = mock.Mock(side_effect=ConnectionError("redis down"))
+    with mock.patch.object(bus, "commands_send", down):
+        _in_a_worker_thread(lambda: place(seller, "SELL", "0.02", "60010"))
+    assert down.call_count == 1
+    assert market_cache._unpublished == {"BTCUSDT"}
+    assert exchange_redis.breaker_open()
+    exchange_redis.breaker_reset()
+    # The snapshot of the first order is not served: the heal drops it and the
+    # database answers with both.
+    depth = market_selectors.depth_get(symbol="BTCUSDT", limit=5)
+    assert depth["asks"] == [
+        ["60000.00000000", "0.01000000"],
+        ["60010.00000000", "0.02000000"],
+    ]
+    assert not market_cache._unpublished

@@ -96,5 +96,7 @@ def test_request_profile_refuses_what_it_cannot_measure():
         call_command("request_profile", served="http://127.0.0.1:1", profile="x.txt")
     with pytest.raises(CommandError, match="wants an http://host:port URL"):
         call_command("request_profile", served="ftp://127.0.0.1:21")
+    with pytest.raises(CommandError, match="wants an http://host:port URL"):
+        call_command("request_profile", served="http://127.0.0.1:port")
     with pytest.raises(CommandError, match="no process of this machine listens"):
         call_command("request_profile", served="http://127.0.0.1:1")

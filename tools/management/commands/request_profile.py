@@ -83,7 +83,11 @@ class Command(BaseCommand):
     def handle(self, *args, requests, users, seed, routes, profile, served, **options):
         if served and profile:
             raise CommandError("--profile profiles this process: not with --served")
-        send = _Served(served) if served else _in_process
+        if served:
+            send = _Served(served)
+            meter = send.meter
+        else:
+            send, meter = _in_process, _InProcessMeter()
         mix = MIX
         if routes:
             wanted = [name.strip() for name in routes.split(",")]
@@ -209,7 +213,6 @@ class Command(BaseCommand):
         if profile:
             profiler = Profiler(interval=0.0005)
             profiler.start()
-        meter = send.meter if served else _InProcessMeter()
         wall = defaultdict(float)
         cost = defaultdict(lambda: [0.0] * len(meter.columns))
         count = defaultdict(int)
@@ -286,9 +289,12 @@ class _Served:
 
     def __init__(self, url: str) -> None:
         parts = urlsplit(url)
-        if parts.scheme != "http" or not parts.hostname:
+        try:
+            port = parts.port or 80
+        except ValueError:  # a port that is not a number
+            port = None
+        if parts.scheme != "http" or not parts.hostname or port is None:
             raise CommandError(f"--served wants an http://host:port URL, not {url!r}")
-        port = parts.port or 80
         self.connection = http.client.HTTPConnection(parts.hostname, port, timeout=30)
         self.meter = _ProcessMeter(port)
 
@@ -348,12 +354,18 @@ def _run_seconds(pid: int) -> float:
     return total / 1e9
 
 
-def _parent(pid: int) -> int | None:
+def _stat(pid: int) -> list[str] | None:
+    """The fields of /proc/PID/stat after the command's name, or None."""
     try:
         stat = Path(f"/proc/{pid}/stat").read_text()
     except OSError:
         return None
-    return int(stat[stat.rindex(")") + 2 :].split()[1])
+    return stat[stat.rindex(")") + 2 :].split()
+
+
+def _parent(pid: int) -> int | None:
+    fields = _stat(pid)
+    return int(fields[1]) if fields else None
 
 
 def _roots(pids: list[int]) -> list[int]:
@@ -430,9 +442,7 @@ def _backend_cpu() -> float | None:
     with connection.cursor() as cursor:
         cursor.execute("SELECT pg_backend_pid()")
         pid = cursor.fetchone()[0]
-    try:
-        stat = Path(f"/proc/{pid}/stat").read_text()
-    except OSError:
+    fields = _stat(pid)
+    if fields is None:
         return None
-    fields = stat[stat.rindex(")") + 2 :].split()
     return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")

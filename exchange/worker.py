@@ -37,6 +37,7 @@ import weakref
 from concurrent import futures
 
 from gunicorn import util
+from gunicorn.http import wsgi
 from gunicorn.http.errors import NoMoreData
 from gunicorn.workers import gthread
 
@@ -134,6 +135,69 @@ def write_error(sock, status_int, reason, mesg):
 
 
 util.write_error = write_error
+
+
+class OneSendResponse(wsgi.Response):
+    """gunicorn's response, whose head goes out with the first bytes of the body.
+
+    gunicorn sends the head and the body with a send each: for an API answer,
+    two packets, and a client woken twice to read one response. Held while the
+    body's first bytes are written, the head goes with them in one send; where
+    no body follows (HEAD, 204, an empty body) it goes alone, as before. Every
+    other path (close, sendfile, early hints) sends it as gunicorn does.
+    """
+
+    _holding = False
+    _head = b""
+
+    def send_headers(self):
+        if not self._holding or self.headers_sent:
+            return super().send_headers()
+        tosend = self.default_headers()
+        tosend.extend([f"{k}: {v}\r\n" for k, v in self.headers])
+        self._head = f"{''.join(tosend)}\r\n".encode("latin-1")
+        self.headers_sent = True
+
+    def write(self, arg):
+        self._holding = True
+        try:
+            super().write(arg)
+        finally:
+            self._holding = False
+            self._send_head()  # write wrote no body bytes: the head alone
+
+    def _emit_body(self, data):
+        head = self._head
+        if head and not self.chunked:
+            self._head = b""
+            self.sock.sendall(head + data)
+            return
+        self._send_head()
+        super()._emit_body(data)
+
+    def _send_head(self):
+        head, self._head = self._head, b""
+        if head:
+            self.sock.sendall(head)
+
+
+wsgi.Response = OneSendResponse  # what wsgi.create() makes for each request
+
+_http_date = util.http_date
+_date_now = [0, ""]
+
+
+def http_date(timestamp=None):
+    """gunicorn's Date header, formatted once a second rather than per response."""
+    if timestamp is not None:
+        return _http_date(timestamp)
+    now = int(time.time())
+    if now != _date_now[0]:
+        _date_now[:] = now, _http_date(now)
+    return _date_now[1]
+
+
+util.http_date = http_date
 
 
 def over_share(mine: int) -> bool:

@@ -8,6 +8,7 @@ import subprocess
 import sys
 import time
 from pathlib import Path
+from types import SimpleNamespace
 
 import pytest
 
@@ -231,6 +232,78 @@ def test_a_malformed_request_line_is_answered_in_binance_shape(server):
     head, _, body = received.partition(b"\r\n\r\n")
     assert head.startswith(b"HTTP/1.1 400")
     assert json.loads(body)["code"] == -1100
+
+
+class _Socket:
+    """Records each send, as the kernel sees it."""
+
+    def __init__(self):
+        self.sends: list[bytes] = []
+
+    def sendall(self, data):
+        self.sends.append(bytes(data))
+
+
+def _response(method="GET"):
+    from gunicorn.config import Config
+
+    from exchange.worker import OneSendResponse
+
+    request = SimpleNamespace(method=method, version=(1, 1), should_close=lambda: False)
+    sock = _Socket()
+    return OneSendResponse(request, sock, Config()), sock.sends
+
+
+def test_a_response_goes_out_in_one_send_head_and_body():
+    response, sends = _response()
+    response.start_response("200 OK", [("Content-Length", "7")])
+    response.write(b'{"a":1}')
+    response.close()
+    assert len(sends) == 1
+    head, _, body = sends[0].partition(b"\r\n\r\n")
+    assert head.startswith(b"HTTP/1.1 200 OK\r\n")
+    assert b"\r\nContent-Length: 7" in head and b"\r\nDate: " in head
+    assert body == b'{"a":1}'
+
+
+def test_a_response_without_body_bytes_sends_its_head_alone():
+    head_request, sends = _response("HEAD")
+    head_request.start_response("200 OK", [("Content-Length", "7")])
+    head_request.write(b'{"a":1}')  # dropped: HEAD has no body
+    assert [s.partition(b"\r\n\r\n")[2] for s in sends] == [b""]
+    head_request.close()
+    assert len(sends) == 1
+
+    empty, sends = _response()
+    empty.start_response("204 No Content", [])
+    empty.close()
+    assert len(sends) == 1 and sends[0].startswith(b"HTTP/1.1 204 No Content\r\n")
+
+
+def test_a_chunked_response_sends_its_head_first_then_the_chunks():
+    response, sends = _response()
+    response.start_response("200 OK", [("Content-Type", "text/plain")])
+    response.write(b"ab")
+    response.write(b"cde")
+    response.close()
+    assert b"Transfer-Encoding: chunked" in sends[0]
+    assert sends[0].endswith(b"\r\n\r\n")
+    assert b"".join(sends[1:]) == b"2\r\nab\r\n3\r\ncde\r\n0\r\n\r\n"
+
+
+def test_the_date_header_is_todays_and_kept_for_a_second(monkeypatch):
+    from email.utils import formatdate
+
+    from exchange import worker
+
+    monkeypatch.setattr(worker.time, "time", lambda: 1_800_000_000.25)
+    first = worker.http_date()
+    monkeypatch.setattr(worker.time, "time", lambda: 1_800_000_000.75)
+    assert worker.http_date() is first
+    assert first == formatdate(1_800_000_000, usegmt=True)
+    monkeypatch.setattr(worker.time, "time", lambda: 1_800_000_001.0)
+    assert worker.http_date() == formatdate(1_800_000_001, usegmt=True)
+    assert worker.http_date(0) == formatdate(0, usegmt=True)
 
 
 def test_a_worker_over_its_share_of_connections_is_told_so():

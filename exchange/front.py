@@ -6,7 +6,9 @@ known /api/v3 path, the front does what that chain does for the API, and no
 more: the host check (ALLOWED_HOSTS), the request id, the security headers and
 ``Vary: origin`` (computed once by Django's and django-cors-headers' own
 middleware, see :meth:`ApiFront.framing`), ``Cache-Control: no-store``, the
-request signals (database connections are closed and checked as Django does),
+request signals (database connections are closed and checked as Django does;
+while only Django's own receivers listen, their work is done without the
+dispatch, see :meth:`ApiFront.request_started`),
 the request histogram and the access log line; then it calls ``serve`` for the
 route (``trading.api.lean``, wired in ``exchange/wsgi.py``), which runs the
 endpoint's view class.
@@ -30,12 +32,17 @@ from http.client import responses
 from corsheaders.middleware import CorsMiddleware
 from django.conf import settings
 from django.core import signals
+from django.core.cache import caches, close_caches
+from django.core.handlers.base import reset_urlconf
 from django.core.handlers.wsgi import WSGIRequest
 from django.core.signals import setting_changed
+from django.db import close_old_connections, connections, reset_queries
+from django.dispatch.dispatcher import _make_id
 from django.http import HttpResponse
 from django.http.request import split_domain_port, validate_host
 from django.middleware.clickjacking import XFrameOptionsMiddleware
 from django.middleware.security import SecurityMiddleware
+from django.urls import set_urlconf
 
 from exchange import errors_views
 from exchange.logging import request_id_var
@@ -88,13 +95,13 @@ class ApiFront:
         token = request_id_var.set(request_id)
         try:
             started = time.perf_counter()
-            signals.request_started.send(sender=ApiFront, environ=environ)
+            self.request_started(environ)
             try:
                 status, headers, body = self.serve(route, environ, method)
             except Exception:  # noqa: BLE001 - a bug: answered 500 and logged
                 status, headers, body = self.server_error(environ)
             finally:
-                signals.request_finished.send(sender=ApiFront)
+                self.request_finished()
             elapsed = time.perf_counter() - started
             self.observe(method, route.route, status, elapsed)
             level = logging.ERROR if status >= 500 else logging.INFO
@@ -120,6 +127,29 @@ class ApiFront:
         headers.append(("X-Request-ID", request_id))
         headers.append(("Content-Length", str(len(body))))
         return f"{status} {responses.get(status, 'Unknown Status Code')}", headers, body
+
+    def request_started(self, environ) -> None:
+        """``request_started``. While its receivers are Django's own, what they
+        do is done here, with the connections looked up once: each database
+        connection's query log cleared, and the connection closed if it errored
+        or is past CONN_MAX_AGE. Any other receiver gets the signal sent."""
+        if _receivers(signals.request_started) != _STARTED:
+            signals.request_started.send(sender=ApiFront, environ=environ)
+            return
+        for conn in connections.all(initialized_only=True):
+            conn.queries_log.clear()
+            conn.close_if_unusable_or_obsolete()
+
+    def request_finished(self) -> None:
+        """``request_finished``, likewise: connections closed if errored or
+        old, the caches closed, the URLconf reset."""
+        if _receivers(signals.request_finished) != _FINISHED:
+            signals.request_finished.send(sender=ApiFront)
+            return
+        for conn in connections.all(initialized_only=True):
+            conn.close_if_unusable_or_obsolete()
+        caches.close_all()
+        set_urlconf(None)
 
     def framing(self, path: str, secure: bool) -> list | None:
         """The headers Django's middleware adds to every /api/v3 answer, or None
@@ -211,6 +241,21 @@ class ApiFront:
     def _settings_changed(self, **kwargs) -> None:
         self._framing.clear()
         self._hosts.clear()
+
+
+def _receivers(signal) -> frozenset:
+    return frozenset(receiver[0] for receiver in signal.receivers)
+
+
+def _django_receivers(*receivers) -> frozenset:
+    """The keys Django's dispatcher files ``receivers`` under (any sender)."""
+    return frozenset((_make_id(receiver), _make_id(None)) for receiver in receivers)
+
+
+# Django's own receivers of the request signals (django.db, django.core.cache,
+# django.core.handlers.base). Each does its own work, so their order is free.
+_STARTED = _django_receivers(reset_queries, close_old_connections)
+_FINISHED = _django_receivers(close_old_connections, close_caches, reset_urlconf)
 
 
 def _secure(environ) -> bool:

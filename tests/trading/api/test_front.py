@@ -165,3 +165,69 @@ def test_an_unexpected_error_is_a_binance_shaped_500(symbols):
     assert response.status_code == 500
     assert response.json()["code"] == -1000
     assert response.headers["X-Content-Type-Options"] == "nosniff"
+
+
+@pytest.fixture
+def hooks(monkeypatch):
+    """The front, with the database connection's and the cache's closing
+    recorded instead of done (the test's transaction owns the connection)."""
+    from django.core.cache import caches
+    from django.db import connections
+
+    from exchange.wsgi import application
+
+    calls: list[str] = []
+    conn = connections["default"]
+    conn.ensure_connection()
+    monkeypatch.setattr(
+        conn, "close_if_unusable_or_obsolete", lambda: calls.append("db checked")
+    )
+    monkeypatch.setattr(caches["default"], "close", lambda **kw: calls.append("cache"))
+    return application, conn, calls
+
+
+def test_the_request_signals_work_is_done_without_the_dispatch(hooks):
+    """Only Django's receivers listen in production, so the front does their
+    work itself: the query log cleared and the connection checked at the start;
+    the connection checked, the caches closed, the URLconf reset at the end."""
+    from django.core import signals
+    from django.urls import get_urlconf, set_urlconf
+
+    from exchange import front
+
+    front_app, conn, calls = hooks
+    assert front._receivers(signals.request_started) == front._STARTED
+    assert front._receivers(signals.request_finished) == front._FINISHED
+    conn.queries_log.append({"sql": "SELECT 1", "time": "0.000"})
+    with mock.patch.object(signals.request_started, "send") as started:
+        front_app.request_started({})
+    assert started.call_count == 0
+    assert not conn.queries_log and calls == ["db checked"]
+    set_urlconf("some.urls")
+    with mock.patch.object(signals.request_finished, "send") as finished:
+        front_app.request_finished()
+    assert finished.call_count == 0
+    assert calls == ["db checked", "db checked", "cache"]
+    assert get_urlconf() is None
+
+
+def test_another_receiver_gets_the_request_signals(hooks):
+    from django.core import signals
+
+    front_app, _, calls = hooks
+    seen = []
+
+    def receiver(sender, **kwargs):
+        seen.append((sender.__name__, kwargs.get("environ")))
+
+    signals.request_started.connect(receiver)
+    signals.request_finished.connect(receiver)
+    try:
+        front_app.request_started({"PATH_INFO": "/api/v3/ping"})
+        front_app.request_finished()
+    finally:
+        signals.request_started.disconnect(receiver)
+        signals.request_finished.disconnect(receiver)
+    assert seen == [("ApiFront", {"PATH_INFO": "/api/v3/ping"}), ("ApiFront", None)]
+    # Django's receivers ran too, through the signal (in the order connected).
+    assert sorted(calls) == ["cache", "db checked", "db checked"]

@@ -11,13 +11,14 @@ from drf_spectacular.utils import OpenApiParameter
 from rest_framework.exceptions import APIException
 from rest_framework.negotiation import BaseContentNegotiation
 from rest_framework.permissions import AllowAny
+from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from accounts.authentication import SIGNED_AUTHENTICATION, CanRead, CanTrade, client_ip
 from exchange.errors import ExchangeError
 from trading.api.params import Params
 from trading.api.ratelimit import rate_limit_check
-from trading.api.rendering import JsonRenderer
+from trading.api.rendering import JsonRenderer, LeanAnswer
 
 
 def now_ms() -> int:
@@ -60,9 +61,18 @@ class BinanceApi(APIView):
     permission_classes = [AllowAny]
     weight = 1
     counts_orders = False
+    lean = False  # set by trading.api.lean on the views it runs
 
     def request_weight(self, request, params: Params) -> int:
         return self.weight
+
+    def answer(self, data, status: int = 200, headers: dict | None = None):
+        """The handler's answer: DRF's Response when DRF dispatches the view, on
+        the lean path only what it reads of one (building a Response, with
+        Django's HttpResponse under it, cost a ping a sixth of its time)."""
+        if self.lean:
+            return LeanAnswer(data, status, headers)
+        return Response(data, status=status, headers=headers)
 
     def initial(self, request, *args, **kwargs):
         try:

@@ -27,7 +27,7 @@ from rest_framework.exceptions import APIException
 
 from trading.api import urls
 from trading.api.base import BinanceApi
-from trading.api.rendering import json_bytes
+from trading.api.rendering import LeanAnswer, json_bytes
 
 PREFIX = "/api/v3/"
 
@@ -175,6 +175,7 @@ def serve(route: Route, environ: dict, method: str) -> tuple[int, list, bytes]:
     answered in Binance's shape by the view's exception handler; any other
     exception propagates (the caller answers 500), as it would from DRF."""
     view = route.view_class(**route.initkwargs)
+    view.lean = True
     request = LeanRequest(environ, method, view.get_authenticators())
     view.setup(request)
     view.format_kwarg = None
@@ -183,8 +184,11 @@ def serve(route: Route, environ: dict, method: str) -> tuple[int, list, bytes]:
         response = getattr(view, method.lower())(request)
     except Exception as exc:  # noqa: BLE001 - DRF's handle_exception decides
         response = view.handle_exception(exc)
-    headers = {name: value for name, value in response.items()}
-    del headers["Content-Type"]
+    if type(response) is LeanAnswer:
+        headers = dict(response.headers or ())
+    else:  # a refusal, answered by DRF's exception handler
+        headers = {name: value for name, value in response.items()}
+        del headers["Content-Type"]
     headers["Allow"] = route.allow
     headers.update(getattr(view, "rate_headers", None) or {})
     return response.status_code, list(headers.items()), json_bytes(response.data)

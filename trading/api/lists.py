@@ -6,7 +6,6 @@ from __future__ import annotations
 
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema
-from rest_framework.response import Response
 
 from accounts.authentication import CanRead
 from exchange import errors
@@ -62,7 +61,7 @@ class _ListPlaceApi(SignedTradeApi):
             legs=legs,
             list_client_order_id=list_client_id,
         )
-        return Response(rep.list_placed(placement, response_type))
+        return self.answer(rep.list_placed(placement, response_type))
 
 
 class OrderListOcoApi(_ListPlaceApi):
@@ -195,7 +194,7 @@ class OrderListApi(SignedTradeApi):
         if order_list is None:
             raise errors.order_list_unknown()
         legs = order_selectors.order_list_legs([order_list])[order_list.pk]
-        return Response(rep.list_status(order_list, legs))
+        return self.answer(rep.list_status(order_list, legs))
 
     @extend_schema(
         parameters=[
@@ -218,7 +217,7 @@ class OrderListApi(SignedTradeApi):
             list_client_order_id=client_id,
         )
         new_id = self.params.client_order_id("newClientOrderId")
-        return Response(
+        return self.answer(
             rep.list_cancelled(
                 cancel, (lambda: new_id) if new_id else client_order_id_new
             )
@@ -259,7 +258,7 @@ class AllOrderListApi(SignedReadApi):
             end_time=end,
             limit=min(p.integer("limit", default=500, minimum=1), 1000),
         )
-        return Response(_lists_rendered(found))
+        return self.answer(_lists_rendered(found))
 
 
 class OpenOrderListApi(SignedReadApi):
@@ -268,7 +267,7 @@ class OpenOrderListApi(SignedReadApi):
     @extend_schema(parameters=SIGNED_PARAMS, responses={200: OpenApiTypes.OBJECT})
     def get(self, request):
         found = order_selectors.order_lists_open(user_id=request.user.id)
-        return Response(_lists_rendered(found))
+        return self.answer(_lists_rendered(found))
 
 
 class OrderAmendApi(SignedTradeApi):
@@ -298,7 +297,7 @@ class OrderAmendApi(SignedTradeApi):
             new_client_order_id=p.client_order_id("newClientOrderId"),
             new_qty=new_qty,
         )
-        return Response(rep.order_amended(amendment))
+        return self.answer(rep.order_amended(amendment))
 
 
 class OrderAmendmentsApi(SignedReadApi):
@@ -326,4 +325,4 @@ class OrderAmendmentsApi(SignedReadApi):
             from_execution_id=p.integer("fromExecutionId", minimum=0),
             limit=min(p.integer("limit", default=500, minimum=1), 1000),
         )
-        return Response([rep.amendment_row(a) for a in found])
+        return self.answer([rep.amendment_row(a) for a in found])

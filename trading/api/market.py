@@ -6,7 +6,6 @@ from __future__ import annotations
 
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema
-from rest_framework.response import Response
 
 from accounts.services import asset_decimals
 from exchange import errors
@@ -38,13 +37,13 @@ from trading.symbols.specs import (
 class PingApi(BinanceApi):
     @extend_schema(responses={200: OpenApiTypes.OBJECT})
     def get(self, request):
-        return Response({})
+        return self.answer({})
 
 
 class TimeApi(BinanceApi):
     @extend_schema(responses={200: OpenApiTypes.OBJECT})
     def get(self, request):
-        return Response({"serverTime": now_ms()})
+        return self.answer({"serverTime": now_ms()})
 
 
 # As Binance lists them in exchangeInfo.
@@ -119,7 +118,7 @@ class ExchangeInfoApi(BinanceApi):
         symbols = [symbol] if symbol else self.params.symbols_list()
         rows = symbol_selectors.symbols_list(symbols)
 
-        return Response(
+        return self.answer(
             {
                 "timezone": "UTC",
                 "serverTime": now_ms(),
@@ -184,7 +183,7 @@ class DepthApi(BinanceApi):
     def get(self, request):
         symbol = self.params.symbol()
         limit = min(self.params.integer("limit", default=100, minimum=1), 5000)
-        return Response(market_selectors.depth_get(symbol=symbol, limit=limit))
+        return self.answer(market_selectors.depth_get(symbol=symbol, limit=limit))
 
     def request_weight(self, request, params):
         try:
@@ -204,7 +203,7 @@ class TradesApi(BinanceApi):
     def get(self, request):
         symbol = self.params.symbol()
         limit = min(self.params.integer("limit", default=500, minimum=1), 1000)
-        return Response(market_selectors.trades_recent(symbol=symbol, limit=limit))
+        return self.answer(market_selectors.trades_recent(symbol=symbol, limit=limit))
 
 
 class HistoricalTradesApi(BinanceApi):
@@ -222,7 +221,7 @@ class HistoricalTradesApi(BinanceApi):
         symbol = self.params.symbol()
         limit = min(self.params.integer("limit", default=500, minimum=1), 1000)
         from_id = self.params.integer("fromId", minimum=0)
-        return Response(
+        return self.answer(
             market_selectors.trades_historical(
                 symbol=symbol, limit=limit, from_id=from_id
             )
@@ -250,7 +249,7 @@ class AggTradesApi(BinanceApi):
         end = p.integer("endTime", minimum=0)
         if start is not None and end is not None and end - start > HOUR:
             raise errors.time_range_too_long(1)
-        return Response(
+        return self.answer(
             market_selectors.trades_aggregate(
                 symbol=symbol,
                 limit=limit,
@@ -320,7 +319,7 @@ class KlinesApi(BinanceApi):
         start = p.integer("startTime", minimum=0)
         end = p.integer("endTime", minimum=0)
         if start is not None and start > KLINE_TIME_MAX:
-            return Response([])
+            return self.answer([])
         candles = klines_list(
             symbol=symbol,
             interval=interval,
@@ -329,7 +328,7 @@ class KlinesApi(BinanceApi):
             limit=limit,
             now_ms=now_ms(),
         )
-        return Response([kline_row(interval, c) for c in candles])
+        return self.answer([kline_row(interval, c) for c in candles])
 
 
 class AvgPriceApi(BinanceApi):
@@ -337,7 +336,7 @@ class AvgPriceApi(BinanceApi):
 
     @extend_schema(parameters=[SYMBOL], responses={200: OpenApiTypes.OBJECT})
     def get(self, request):
-        return Response(
+        return self.answer(
             market_selectors.avg_price(symbol=self.params.symbol(), now_ms=now_ms())
         )
 
@@ -378,7 +377,7 @@ class _MultiSymbolApi(BinanceApi):
     def render(self, one):
         symbols, single = self.symbols()
         body = [one(symbol) for symbol in symbols]
-        return Response(body[0] if single else body)
+        return self.answer(body[0] if single else body)
 
 
 MULTI = [query_param("symbol"), query_param("symbols", description='["A","B"]')]

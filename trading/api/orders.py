@@ -9,7 +9,6 @@ from decimal import Decimal
 
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema
-from rest_framework.response import Response
 
 from accounts.authentication import CanRead
 from exchange import errors
@@ -107,7 +106,7 @@ class OrderApi(SignedTradeApi):
         placement = order_services.order_place(
             user_id=request.user.id, request=order_request
         )
-        return Response(render_placement(placement, response_type))
+        return self.answer(render_placement(placement, response_type))
 
     @extend_schema(
         parameters=[*ORDER_LOOKUP, *SIGNED_PARAMS], responses={200: OpenApiTypes.OBJECT}
@@ -124,7 +123,7 @@ class OrderApi(SignedTradeApi):
         if order is None:
             symbol_selectors.symbol_spec_get(symbol)
             raise ExchangeError(errors.NO_SUCH_ORDER, "Order does not exist.", 400)
-        return Response(rep.order_query(order))
+        return self.answer(rep.order_query(order))
 
     @extend_schema(
         parameters=[
@@ -152,7 +151,7 @@ class OrderApi(SignedTradeApi):
             orig_client_order_id=orig,
             only_status=CANCEL_RESTRICTIONS.get(restriction),
         )
-        return Response(cancel_response(order, self.params))
+        return self.answer(cancel_response(order, self.params))
 
 
 class OrderTestApi(SignedTradeApi):
@@ -174,9 +173,9 @@ class OrderTestApi(SignedTradeApi):
             "computeCommissionRates", ("true", "false"), default="false"
         )
         if compute == "false":
-            return Response({})
+            return self.answer({})
         zero = rep.amount(0)
-        return Response(
+        return self.answer(
             {
                 "standardCommissionForOrder": {
                     "maker": rep.amount(spec.maker_fee),
@@ -258,7 +257,7 @@ class CancelReplaceApi(SignedTradeApi):
             ),
         }
         if outcome.cancelled and outcome.placement:
-            return Response(body)
+            return self.answer(body)
         if outcome.cancelled or outcome.placement:
             code, msg, status = (
                 errors.CANCEL_REPLACE_PARTIAL,
@@ -271,7 +270,7 @@ class CancelReplaceApi(SignedTradeApi):
                 "Order cancel-replace failed.",
                 400,
             )
-        return Response({"code": code, "msg": msg, "data": body}, status=status)
+        return self.answer({"code": code, "msg": msg, "data": body}, status=status)
 
 
 class OpenOrdersApi(SignedTradeApi):
@@ -294,7 +293,7 @@ class OpenOrdersApi(SignedTradeApi):
         if symbol is not None:
             symbol_selectors.symbol_spec_get(symbol)
         orders = order_selectors.orders_open(user_id=request.user.id, symbol=symbol)
-        return Response([rep.order_listed(o) for o in orders])
+        return self.answer([rep.order_listed(o) for o in orders])
 
     @extend_schema(
         parameters=[SYMBOL, *SIGNED_PARAMS], responses={200: OpenApiTypes.OBJECT}
@@ -306,7 +305,7 @@ class OpenOrdersApi(SignedTradeApi):
         if not orders:
             raise ExchangeError(errors.CANCEL_REJECTED, "Unknown order sent.")
         cancel_id = order_services.client_order_id_new()
-        return Response(
+        return self.answer(
             [rep.order_cancelled(o, o.client_order_id, cancel_id) for o in orders]
         )
 
@@ -338,7 +337,7 @@ class AllOrdersApi(SignedReadApi):
             end_time=end,
             limit=min(p.integer("limit", default=500, minimum=1), 1000),
         )
-        return Response([rep.order_listed(o) for o in orders])
+        return self.answer([rep.order_listed(o) for o in orders])
 
 
 def _time_window(p: Params) -> tuple[int | None, int | None]:
@@ -392,7 +391,7 @@ class MyTradesApi(SignedReadApi):
         body = []
         for trade in trades:
             body += rep.trade_mine(trade, request.user.id, spec.base, spec.quote)
-        return Response(body)
+        return self.answer(body)
 
 
 class AccountApi(SignedReadApi):
@@ -412,7 +411,7 @@ class AccountApi(SignedReadApi):
         # Account-level rates in basis points; symbols may set their own.
         maker, taker = 10, 10
         trade_allowed = request.auth is None or getattr(request.auth, "can_trade", True)
-        return Response(
+        return self.answer(
             {
                 "makerCommission": maker,
                 "takerCommission": taker,
@@ -446,7 +445,7 @@ class RateLimitOrderApi(SignedReadApi):
     def get(self, request):
         ten_seconds, day = order_counts(user_id=request.user.id)
         limits = rate_limits_info()
-        return Response(
+        return self.answer(
             [
                 {**limits[1], "count": ten_seconds},
                 {**limits[2], "count": day},

@@ -35,6 +35,18 @@ def json_bytes(data) -> bytes:
     return out
 
 
+class LeanAnswer:
+    """A handler's answer on the lean path: what DRF's Response would carry
+    (data, status, the handler's own headers), without the HttpResponse."""
+
+    __slots__ = ("data", "status_code", "headers")
+
+    def __init__(self, data, status: int = 200, headers: dict | None = None) -> None:
+        self.data = data
+        self.status_code = status
+        self.headers = headers
+
+
 class JsonRenderer(JSONRenderer):
     """DRF's JSONRenderer, written by :func:`json_bytes`."""
 

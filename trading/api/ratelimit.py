@@ -16,7 +16,13 @@ from django.core.cache import cache
 from exchange import errors
 from exchange.errors import ExchangeError
 from exchange.metrics import RATE_LIMIT_FAIL_OPEN
-from exchange.redis import REDIS_DOWN, commands_send, redis_client, redis_failed
+from exchange.redis import (
+    REDIS_DOWN,
+    breaker_open,
+    commands_send,
+    redis_client,
+    redis_failed,
+)
 
 _WINDOWS = {"1m": 60, "10s": 10, "1d": 86400}
 
@@ -47,8 +53,9 @@ class _WeightTally:
             self.known.clear()
             self.synced_at = 0.0
 
-    def count(self, client, keys: list[tuple[str, int, int]], limit: int) -> list[int]:
-        """Totals for ``keys``, the first a weight key, the others order counts."""
+    def count(self, keys: list[tuple[str, int, int]], limit: int) -> list[int] | None:
+        """Totals for ``keys``, the first a weight key, the others order counts;
+        None when Redis is needed and its breaker has opened meanwhile."""
         weight_key, weight, ttl = keys[0]
         with self.lock:
             now = monotonic()
@@ -61,6 +68,9 @@ class _WeightTally:
                 and total * 5 < limit * 4
             ):
                 return [total]
+            client = redis_client()  # looked up only when Redis is needed
+            if client is None:
+                return None
             flushed = list(self.pending.items())
             self.pending.clear()
             commands = []
@@ -88,10 +98,9 @@ def _count(keys: list[tuple[str, int, int]], limit: int) -> list[int] | None:
     with the cache down."""
     try:
         if settings.REDIS_URL:
-            client = redis_client()
-            if client is None:
+            if breaker_open():
                 return None
-            return _tally.count(client, keys, limit)
+            return _tally.count(keys, limit)
         totals = []
         for key, amount, ttl in keys:
             cache.add(key, 0, ttl)

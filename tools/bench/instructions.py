@@ -27,24 +27,17 @@ import os
 import re
 import shutil
 import signal
-import socket
 import subprocess
 import sys
 import tempfile
 import time
 from pathlib import Path
 
-from tools.bench.__main__ import ROOT, VENV, prod_env
+from tools.bench.__main__ import ROOT, VENV, free_port, prod_env
 
 WARMUP = 100
 PATHS = {"ping": "/api/v3/ping", "depth": "/api/v3/depth?symbol=BTCUSDT&limit=100"}
 HEADERS = {"User-Agent": "instructions", "Accept": "*/*", "Accept-Encoding": "gzip"}
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 def _ready(port: int, server: subprocess.Popen, seconds: float = 900) -> None:
@@ -100,7 +93,7 @@ def _send(route: str, requests: int, port: int, seed: int) -> None:
 
 def _worker_instructions(route: str, requests: int) -> int:
     """Instructions the worker executed serving the warm-up and ``requests``."""
-    port = _free_port()
+    port = free_port()
     env = {
         **prod_env(),
         # As make bench: one client address, limits raised, still counted.

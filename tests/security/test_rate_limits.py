@@ -229,7 +229,10 @@ def test_near_the_limit_every_request_is_counted_in_redis_at_once(symbols, batch
     assert refused.headers["X-MBX-USED-WEIGHT-1M"] == "31"
 
 
-def test_an_order_counts_its_weight_and_orders_in_redis_at_once(alice, batched):
+def test_near_a_small_order_limit_an_order_is_counted_in_redis_at_once(
+    alice, batched
+):
+    # Two orders per 10 s: any order is within a fifth of the limit.
     client = alice.clients()["signed"]
     client.get("/api/v3/ping")
     client.get("/api/v3/ping")
@@ -238,3 +241,60 @@ def test_an_order_counts_its_weight_and_orders_in_redis_at_once(alice, batched):
     assert placed.headers["X-MBX-ORDER-COUNT-10S"] == "1"
     used = int(placed.headers["X-MBX-USED-WEIGHT-1M"])
     assert weight_in_redis("127.0.0.1") == used == 3
+
+
+def orders_in_redis(user_id: int, add: int = 0) -> int:
+    """The account's 10-second order count in Redis, after adding ``add`` as
+    another process would."""
+    from exchange.redis import redis_client
+    from trading.api import ratelimit
+
+    key, _ = ratelimit._key("o", str(user_id), "10s", FROZEN.time())
+    return int(redis_client().incrby(key, add))
+
+
+def test_orders_far_from_the_limit_are_counted_here_and_sent_at_the_next_sync(
+    alice, batched, settings
+):
+    settings.RATE_LIMITS = {
+        **LIMITS,
+        "weight_per_minute": 1000,
+        "orders_per_10s": 100,
+        "orders_per_day": 1000,
+    }
+    client = alice.clients()["signed"]
+    client.get("/api/v3/ping")  # the first request syncs
+    placed = client.post("/api/v3/order", None, {**ORDER, "price": "40000"})
+    assert placed.status == 200, placed.body
+    assert placed.headers["X-MBX-ORDER-COUNT-10S"] == "1"
+    assert orders_in_redis(alice.user.id) == 0  # not yet sent
+    counts = client.get("/api/v3/rateLimit/order").body
+    assert [c["count"] for c in counts] == [1, 1]  # this process's, unsent
+    assert orders_in_redis(alice.user.id, add=3) == 3  # another worker's orders
+    batched.now += 10
+    # The sync sends this process's order and reads the other worker's 3 back.
+    placed = client.post("/api/v3/order", None, {**ORDER, "price": "40001"})
+    assert placed.headers["X-MBX-ORDER-COUNT-10S"] == "5"
+    assert orders_in_redis(alice.user.id) == 5
+
+
+def test_a_process_holds_back_at_most_a_twentieth_of_an_order_limit(
+    alice, batched, settings
+):
+    """So that several processes together cannot let an account far past its
+    limit between two syncs."""
+    settings.RATE_LIMITS = {
+        **LIMITS,
+        "weight_per_minute": 1000,
+        "orders_per_10s": 100,
+        "orders_per_day": 1000,
+    }
+    client = alice.clients()["signed"]
+    client.get("/api/v3/ping")  # the first request syncs
+    for n in range(1, 6):  # five of 100 held back
+        placed = client.post("/api/v3/order", None, {**ORDER, "price": f"4000{n}"})
+        assert placed.headers["X-MBX-ORDER-COUNT-10S"] == str(n)
+    assert orders_in_redis(alice.user.id) == 0
+    placed = client.post("/api/v3/order", None, {**ORDER, "price": "40006"})
+    assert placed.headers["X-MBX-ORDER-COUNT-10S"] == "6"
+    assert orders_in_redis(alice.user.id) == 6

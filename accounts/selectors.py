@@ -10,7 +10,12 @@ from django.core.cache import cache
 from django.db import connection
 
 from accounts.models import ApiKey, Balance
-from accounts.services import apikey_cache_key, apikey_records
+from accounts.services import (
+    APIKEY_GENERATION,
+    apikey_cache_key,
+    apikey_generation,
+    apikey_records,
+)
 from exchange.db import prepared_read
 
 
@@ -29,20 +34,33 @@ class ApiKeyRecord:
 
 
 def apikey_lookup(*, key: str) -> ApiKeyRecord | None:
-    """The key's record: from this process's memory for up to
-    ``key_local_seconds``, else from the cache (dropped on revoke), else from the
-    database. None for an unknown key."""
+    """The key's record: from this process's memory while no key has been
+    revoked (checked every ``key_local_seconds``), else from the cache (dropped
+    on revoke), else from the database. None for an unknown key."""
     now = time.monotonic()
+    seconds = settings.SIGNED_REQUEST["key_local_seconds"]
+    if seconds <= 0:
+        return _apikey_lookup_shared(key)
+    if now - apikey_generation[1] >= seconds:
+        _generation_check(now)
     remembered = apikey_records.get(key)
     if remembered is not None and remembered[0] > now:
         return remembered[1]
     record = _apikey_lookup_shared(key)
-    seconds = settings.SIGNED_REQUEST["key_local_seconds"]
-    if seconds > 0:
-        if len(apikey_records) >= 10_000:
-            apikey_records.clear()
-        apikey_records[key] = (now + seconds, record)
+    if len(apikey_records) >= 10_000:
+        apikey_records.clear()
+    lifetime = max(seconds, settings.SIGNED_REQUEST["key_cache_seconds"])
+    apikey_records[key] = (now + lifetime, record)
     return record
+
+
+def _generation_check(now: float) -> None:
+    """Forget every remembered key record if a key was revoked anywhere since
+    the last check, or if the cache cannot tell (then records last a check)."""
+    generation = cache.get(APIKEY_GENERATION, "")  # None: the cache is down
+    if generation is None or generation != apikey_generation[0]:
+        apikey_records.clear()
+    apikey_generation[:] = [generation, now]
 
 
 def _apikey_lookup_shared(key: str) -> ApiKeyRecord | None:

@@ -61,6 +61,7 @@ def process_caches_clear() -> None:
     _fee_account_id.clear()
     _known_rows.clear()
     apikey_records.clear()
+    apikey_generation[:] = [None, float("-inf")]
 
 
 def fee_account_id() -> int:
@@ -551,15 +552,27 @@ def apikey_revoke(*, user_id: int, key_id: int, ip: str | None = None) -> ApiKey
 
 
 # Key records as this process last read them: key -> (expires, record or None).
-# Kept for SIGNED_REQUEST["key_local_seconds"], so that a key sending many requests
-# a second costs no cache round trip on most of them; a revoke here drops the entry
-# at once, other processes let it go within that time.
+# A process keeps them while the key generation in the cache stays the same, which
+# it reads at most every SIGNED_REQUEST["key_local_seconds"] (one read for all
+# keys), and at most for "key_cache_seconds". A revoke anywhere changes the
+# generation: this process drops the entry at once, others within that second.
 apikey_records: dict[str, tuple[float, object]] = {}
+APIKEY_GENERATION = "apikey:generation"
+# [the generation last read, when (monotonic)]
+apikey_generation: list = [None, float("-inf")]
 
 
 def apikey_cache_invalidate(key: str) -> None:
     apikey_records.pop(key, None)
+    _apikey_shared_forget(key)
+    # Again once the change is committed, in case another process read the row
+    # in between and cached what it was.
+    transaction.on_commit(lambda: _apikey_shared_forget(key))
+
+
+def _apikey_shared_forget(key: str) -> None:
     cache.delete(apikey_cache_key(key))
+    cache.set(APIKEY_GENERATION, secrets.token_hex(8), None)
 
 
 def apikey_cache_key(key: str) -> str:

@@ -1,6 +1,7 @@
 """API keys: management endpoints, encryption at rest, and Binance-style signing."""
 
 import time
+from unittest import mock
 from urllib.parse import urlencode
 
 import pytest
@@ -271,19 +272,71 @@ def test_a_key_cannot_manage_keys(api):
     assert response.status_code == 401
 
 
+def revoke_elsewhere(key) -> None:
+    """What a revoke in another process does: the row, the shared record and the
+    key generation change; this process's memory is not told."""
+    ApiKey.objects.filter(id=key.id).update(revoked_at="2026-01-01T00:00:00Z")
+    services.cache.delete(services.apikey_cache_key(key.key))
+    services.cache.set(services.APIKEY_GENERATION, "changed elsewhere", None)
+
+
+def a_check_is_due() -> None:
+    """As if ``key_local_seconds`` had passed since this process last read the
+    key generation."""
+    services.apikey_generation[1] -= 1.0
+
+
 def test_other_processes_drop_a_revoked_key_within_key_local_seconds(settings):
-    """A key record is remembered in process memory for ``key_local_seconds``; a
-    revoke made elsewhere (simulated: the row changes, this process's memory is
-    not told) is seen once that time has passed."""
+    """Key records are remembered in process memory; every ``key_local_seconds``
+    the process reads the key generation, which any revoke changes."""
+    user, key, secret = make_key()
+    assert signed_post(key.key, secret, {"timestamp": now_ms()}).status_code == 200
+    revoke_elsewhere(key)
+    # Still remembered here: the generation was read less than a second ago.
+    assert signed_post(key.key, secret, {"timestamp": now_ms()}).status_code == 200
+    a_check_is_due()
+    revoked = signed_post(key.key, secret, {"timestamp": now_ms()})
+    assert revoked.status_code == 401 and revoked.data["code"] == -2015
+
+
+def test_remembered_keys_cost_one_cache_read_a_second_in_all(settings):
+    """While no key is revoked, a process reads the key generation once every
+    ``key_local_seconds`` for all keys, and no key's record."""
+    keys = [make_key() for _ in range(3)]
+    for _, key, secret in keys:
+        assert signed_post(key.key, secret, {"timestamp": now_ms()}).status_code == 200
+    read = services.cache.get
+    with mock.patch.object(services.cache, "get", wraps=read) as get:
+        for _, key, secret in keys:
+            response = signed_post(key.key, secret, {"timestamp": now_ms()})
+            assert response.status_code == 200
+        assert get.call_count == 0
+        a_check_is_due()
+        for _, key, secret in keys:
+            response = signed_post(key.key, secret, {"timestamp": now_ms()})
+            assert response.status_code == 200
+        assert [c.args[0] for c in get.call_args_list] == [services.APIKEY_GENERATION]
+
+
+def test_a_revoke_here_changes_the_generation_other_processes_read(settings):
+    _, key, secret = make_key()
+    before = services.cache.get(services.APIKEY_GENERATION)
+    services.apikey_revoke(user_id=key.user_id, key_id=key.id)
+    assert services.cache.get(services.APIKEY_GENERATION) not in (None, before)
+    revoked = signed_post(key.key, secret, {"timestamp": now_ms()})
+    assert revoked.status_code == 401 and revoked.data["code"] == -2015
+
+
+def test_when_the_generation_cannot_be_read_records_last_one_check(settings):
+    """With the cache down a revoke cannot be announced: each process then
+    re-reads every key at each check, as it did before generations."""
     user, key, secret = make_key()
     assert signed_post(key.key, secret, {"timestamp": now_ms()}).status_code == 200
     ApiKey.objects.filter(id=key.id).update(revoked_at="2026-01-01T00:00:00Z")
     services.cache.delete(services.apikey_cache_key(key.key))
-    # Still remembered here: the revoke happened in "another process".
-    assert signed_post(key.key, secret, {"timestamp": now_ms()}).status_code == 200
-    expires, record = services.apikey_records[key.key]
-    services.apikey_records[key.key] = (time.monotonic() - 0.001, record)
-    revoked = signed_post(key.key, secret, {"timestamp": now_ms()})
+    a_check_is_due()
+    with mock.patch.object(services.cache, "get", return_value=None):
+        revoked = signed_post(key.key, secret, {"timestamp": now_ms()})
     assert revoked.status_code == 401 and revoked.data["code"] == -2015
 
 

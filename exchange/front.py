@@ -33,6 +33,7 @@ from corsheaders.middleware import CorsMiddleware
 from django.conf import settings
 from django.core import signals
 from django.core.cache import caches, close_caches
+from django.core.cache.backends.base import BaseCache
 from django.core.handlers.base import reset_urlconf
 from django.core.handlers.wsgi import WSGIRequest
 from django.core.signals import setting_changed
@@ -43,6 +44,9 @@ from django.http.request import split_domain_port, validate_host
 from django.middleware.clickjacking import XFrameOptionsMiddleware
 from django.middleware.security import SecurityMiddleware
 from django.urls import set_urlconf
+from django.utils.module_loading import import_string
+from django_redis.cache import RedisCache
+from django_redis.client import DefaultClient
 
 from exchange import errors_views
 from exchange.logging import request_id_var
@@ -67,6 +71,7 @@ class ApiFront:
         self._framing: dict[tuple[str, bool], list | None] = {}
         self._hosts: set[str] = set()
         self._histograms: dict = {}
+        self._caches_close: bool | None = None
         setting_changed.connect(self._settings_changed)
 
     def __call__(self, environ, start_response):
@@ -142,13 +147,19 @@ class ApiFront:
 
     def request_finished(self) -> None:
         """``request_finished``, likewise: connections closed if errored or
-        old, the caches closed, the URLconf reset."""
+        old, the caches closed (unless closing them does nothing), the URLconf
+        reset."""
         if _receivers(signals.request_finished) != _FINISHED:
             signals.request_finished.send(sender=ApiFront)
             return
         for conn in connections.all(initialized_only=True):
             conn.close_if_unusable_or_obsolete()
-        caches.close_all()
+        if self._caches_close is None:
+            self._caches_close = not all(
+                _cache_close_is_noop(config) for config in settings.CACHES.values()
+            )
+        if self._caches_close:
+            caches.close_all()
         set_urlconf(None)
 
     def framing(self, path: str, secure: bool) -> list | None:
@@ -241,6 +252,7 @@ class ApiFront:
     def _settings_changed(self, **kwargs) -> None:
         self._framing.clear()
         self._hosts.clear()
+        self._caches_close = None
 
 
 def _receivers(signal) -> frozenset:
@@ -256,6 +268,26 @@ def _django_receivers(*receivers) -> frozenset:
 # django.core.handlers.base). Each does its own work, so their order is free.
 _STARTED = _django_receivers(reset_queries, close_old_connections)
 _FINISHED = _django_receivers(close_old_connections, close_caches, reset_urlconf)
+
+
+def _cache_close_is_noop(config: dict) -> bool:
+    """Whether closing a cache of this configuration at the end of a request does
+    nothing: a backend that keeps Django's empty ``close`` (local memory), or
+    django-redis with its default client, which keeps its connections unless
+    told to close them (CLOSE_CONNECTION)."""
+    backend = import_string(config["BACKEND"])
+    if backend.close is BaseCache.close:
+        return True
+    if not issubclass(backend, RedisCache) or backend.close is not RedisCache.close:
+        return False
+    options = config.get("OPTIONS", {})
+    client = import_string(
+        options.get("CLIENT_CLASS", "django_redis.client.DefaultClient")
+    )
+    if client.close is not DefaultClient.close:
+        return False
+    default = getattr(settings, "DJANGO_REDIS_CLOSE_CONNECTION", False)
+    return not options.get("CLOSE_CONNECTION", default)
 
 
 def _secure(environ) -> bool:

@@ -189,7 +189,9 @@ def hooks(monkeypatch):
 def test_the_request_signals_work_is_done_without_the_dispatch(hooks):
     """Only Django's receivers listen in production, so the front does their
     work itself: the query log cleared and the connection checked at the start;
-    the connection checked, the caches closed, the URLconf reset at the end."""
+    the connection checked and the URLconf reset at the end. Closing this
+    project's caches does nothing (local memory; django-redis keeps its
+    connections), so it is not done."""
     from django.core import signals
     from django.urls import get_urlconf, set_urlconf
 
@@ -207,8 +209,45 @@ def test_the_request_signals_work_is_done_without_the_dispatch(hooks):
     with mock.patch.object(signals.request_finished, "send") as finished:
         front_app.request_finished()
     assert finished.call_count == 0
-    assert calls == ["db checked", "db checked", "cache"]
+    assert calls == ["db checked", "db checked"]
     assert get_urlconf() is None
+
+
+def test_caches_whose_closing_does_something_are_closed(hooks):
+    front_app, _, calls = hooks
+    front_app._caches_close = True  # as for a configuration below
+    front_app.request_finished()
+    assert calls == ["db checked", "cache"]
+
+
+@pytest.mark.parametrize(
+    ("config", "redis_close_setting", "noop"),
+    [
+        ({"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}, False, True),
+        ({"BACKEND": "django.core.cache.backends.dummy.DummyCache"}, False, True),
+        ({"BACKEND": "django_redis.cache.RedisCache"}, False, True),
+        ({"BACKEND": "django_redis.cache.RedisCache"}, True, False),
+        (
+            {
+                "BACKEND": "django_redis.cache.RedisCache",
+                "OPTIONS": {"CLOSE_CONNECTION": True},
+            },
+            False,
+            False,
+        ),
+        ({"BACKEND": "django.core.cache.backends.redis.RedisCache"}, False, True),
+        (
+            {"BACKEND": "django.core.cache.backends.memcached.PyMemcacheCache"},
+            False,
+            False,
+        ),
+    ],
+)
+def test_which_caches_closing_does_nothing(settings, config, redis_close_setting, noop):
+    from exchange import front
+
+    settings.DJANGO_REDIS_CLOSE_CONNECTION = redis_close_setting
+    assert front._cache_close_is_noop(config) is noop
 
 
 def test_another_receiver_gets_the_request_signals(hooks):

@@ -57,11 +57,14 @@ _pids = multiprocessing.RawArray(ctypes.c_long, _SLOTS)
 _counts = multiprocessing.RawArray(ctypes.c_long, _SLOTS)
 _idle = multiprocessing.RawArray(ctypes.c_byte, _SLOTS)
 # Connections handed from a busy worker to an idle one travel as file descriptors
-# over this pair, made before the fork: every worker sends on the first and
-# reads from the second, and each one sent is received by exactly one worker.
-_hand_out, _hand_in = socket.socketpair(socket.AF_UNIX, socket.SOCK_DGRAM)
-_hand_out.setblocking(False)
-_hand_in.setblocking(False)
+# over a datagram pair per slot, made before the fork: a worker sends on the
+# pair of the idle worker it picked and reads only from its own. (Over one pair
+# shared by all, the worker that handed a connection over could read it back
+# itself before the idle one woke.)
+_hands = [socket.socketpair(socket.AF_UNIX, socket.SOCK_DGRAM) for _ in range(_SLOTS)]
+for _pair in _hands:
+    for _end in _pair:
+        _end.setblocking(False)
 
 
 def _pid_alive(pid: int) -> bool:
@@ -209,13 +212,13 @@ def over_share(mine: int) -> bool:
     return mine > sum(counts) / len(counts) + 1
 
 
-def idle_workers(own_pid: int) -> int:
-    """How many live workers other than ``own_pid`` are waiting for work."""
-    return sum(
-        1
+def idle_slots(own_pid: int) -> list[int]:
+    """The slots of the live workers other than ``own_pid`` waiting for work."""
+    return [
+        i
         for i in range(_SLOTS)
         if _idle[i] and _pids[i] not in (0, own_pid) and _pid_alive(_pids[i])
-    )
+    ]
 
 
 def _nothing() -> None:
@@ -255,11 +258,14 @@ class InlineWorker(gthread.ThreadWorker):
         bus.deliver_here()
         self._drain = bus.drain
         if HAND_OVER:
-            self.poller.register(_hand_in, selectors.EVENT_READ, self.take_over)
+            hand_in = _hands[self._slot][1]
+            self.poller.register(hand_in, selectors.EVENT_READ, self.take_over)
         try:
             super().run()
         finally:
             _idle[self._slot] = 0
+            if HAND_OVER:
+                self._pass_on_handed()
             if self.handed_over:
                 self.log.info("handed %d connections over", self.handed_over)
 
@@ -299,22 +305,20 @@ class InlineWorker(gthread.ThreadWorker):
         ]
         if len(waiting) < 2:
             return events
-        idle = idle_workers(os.getpid())
         given = set()
-        for i in waiting[1 : 1 + idle]:
+        for i, slot in zip(waiting[1:], idle_slots(os.getpid()), strict=False):
             conn = events[i][0].data.args[0]
-            if self._hand_over(conn):
+            if self._hand_over(conn, slot):
                 given.add(i)
         return [event for i, event in enumerate(events) if i not in given]
 
-    def _hand_over(self, conn) -> bool:
-        """Send a kept-alive connection whose next request is waiting to whichever
-        idle worker reads it first; False if it cannot go (it is then served
-        here)."""
+    def _hand_over(self, conn, slot: int) -> bool:
+        """Send a kept-alive connection whose next request is waiting to the idle
+        worker in ``slot``; False if it cannot go (it is then served here)."""
         if conn.parser is not None and conn.parser.unreader.buf.getvalue():
             return False  # bytes of the request already read here stay here
         try:
-            socket.send_fds(_hand_out, [b"c"], [conn.sock.fileno()])
+            socket.send_fds(_hands[slot][0], [b"c"], [conn.sock.fileno()])
         except OSError:
             return False
         self.poller.unregister(conn.sock)
@@ -327,7 +331,8 @@ class InlineWorker(gthread.ThreadWorker):
     def take_over(self, hand_in):
         """Serve a connection another worker handed over."""
         if not self.alive:
-            self.poller.unregister(hand_in)  # stopping: leave it to the others
+            self.poller.unregister(hand_in)
+            self._pass_on_handed()  # stopping: to the others
             return
         try:
             _, fds, _, _ = socket.recv_fds(hand_in, 1, 1)
@@ -344,6 +349,29 @@ class InlineWorker(gthread.ThreadWorker):
             conn.data_ready = True  # it was readable when it was handed over
             self.nr_conns += 1
             self.enqueue_req(conn)
+
+    def _pass_on_handed(self) -> None:
+        """Send the connections handed to this worker, as it stops, to another
+        live worker (idle or not: it serves them after its current request)."""
+        own = os.getpid()
+        while True:
+            try:
+                _, fds, _, _ = socket.recv_fds(_hands[self._slot][1], 1, 1)
+            except OSError:  # nothing left (or the pair is gone)
+                return
+            others = [
+                i
+                for i in idle_slots(own) or range(_SLOTS)
+                if _pids[i] not in (0, own) and _pid_alive(_pids[i])
+            ]
+            for fd in fds:
+                try:
+                    if others:
+                        socket.send_fds(_hands[others[0]][0], [b"c"], [fd])
+                except OSError:
+                    pass  # the client's connection ends with this descriptor
+                finally:
+                    os.close(fd)
 
     def handle(self, conn):
         """Serve one request; now and then, end a connection of a worker that has

@@ -332,6 +332,40 @@ def test_a_worker_over_its_share_of_connections_is_told_so():
         pids[:], counts[:] = saved
 
 
+def test_a_stopping_worker_passes_on_the_connections_handed_to_it():
+    """A busy worker hands a connection to the slot of a worker it saw idle; if
+    that worker stops first, the connection goes on to another live worker
+    instead of waiting in a pair nobody reads."""
+    from types import SimpleNamespace
+
+    from exchange import worker
+
+    arrays = worker._pids, worker._idle
+    saved = [list(a) for a in arrays]
+    listener = socket.create_server(("127.0.0.1", 0))
+    client = socket.create_connection(listener.getsockname())
+    served, _ = listener.accept()
+    try:
+        for a in arrays:
+            a[:] = [0] * len(a)
+        worker._pids[5] = os.getpid()  # the stopping worker
+        worker._pids[6], worker._idle[6] = os.getppid(), 1  # a live, idle one
+        socket.send_fds(worker._hands[5][0], [b"c"], [served.fileno()])
+        worker.InlineWorker._pass_on_handed(SimpleNamespace(_slot=5))
+        _, fds, _, _ = socket.recv_fds(worker._hands[6][1], 1, 1)
+        assert len(fds) == 1
+        passed = socket.socket(fileno=fds[0])
+        assert passed.getpeername() == client.getsockname()
+        passed.close()
+        with pytest.raises(BlockingIOError):  # nothing left behind
+            socket.recv_fds(worker._hands[5][1], 1, 1)
+    finally:
+        for a, values in zip(arrays, saved, strict=True):
+            a[:] = values
+        for s in (client, served, listener):
+            s.close()
+
+
 def _connections_by_worker(port, connections):
     """Kept-alive connections, opened until one worker of two holds three and
     the other at least one (which worker accepts is the kernel's choice)."""

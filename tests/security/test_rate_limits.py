@@ -229,9 +229,7 @@ def test_near_the_limit_every_request_is_counted_in_redis_at_once(symbols, batch
     assert refused.headers["X-MBX-USED-WEIGHT-1M"] == "31"
 
 
-def test_near_a_small_order_limit_an_order_is_counted_in_redis_at_once(
-    alice, batched
-):
+def test_near_a_small_order_limit_an_order_is_counted_in_redis_at_once(alice, batched):
     # Two orders per 10 s: any order is within a fifth of the limit.
     client = alice.clients()["signed"]
     client.get("/api/v3/ping")

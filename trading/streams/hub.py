@@ -516,13 +516,16 @@ class Hub:
 
     def _up_to_date(self, state: _SymbolState, ticker: str, due: dict, body) -> bool:
         """Whether to send ``body``: it tells of the symbol's last trade, or it is
-        the last read allowed. A read that predates the trade makes ``ticker``
-        due again next second."""
-        if body is None:
-            return False
-        if body["lastId"] >= state.last_trade or due[ticker] <= 1:
+        the last read allowed. A read that predates the trade, or failed, makes
+        ``ticker`` due again next second (unless a trade since made it due
+        afresh)."""
+        if body is not None and (
+            body["lastId"] >= state.last_trade or due[ticker] <= 1
+        ):
             return True
-        state.tickers_due[ticker] = due[ticker] - 1
+        if due[ticker] > 1:
+            left = state.tickers_due.get(ticker, 0)
+            state.tickers_due[ticker] = max(left, due[ticker] - 1)
         return False
 
     async def _window_tickers(

@@ -185,6 +185,42 @@ def test_a_read_that_predates_the_trade_is_read_again(symbols, name, read, event
     assert len(recorder.events) == 2
 
 
+@pytest.mark.parametrize(
+    ("name", "read", "event"),
+    [
+        ("btcusdt@ticker_1h", "_window_ticker", "1hTicker"),
+        ("btcusdt@ticker", "_ticker", "24hrTicker"),
+    ],
+)
+def test_a_read_that_failed_is_read_again(symbols, name, read, event):
+    """A read after a trade that fails (the database away for a moment) leaves
+    the ticker due: the next second's read sends the trade."""
+    hub = Hub()
+    recorder = Recorder()
+    stream = stream_parse(name)
+    real = getattr(hub, read)
+    failures = [None]
+
+    async def failing_once(symbol, *window):
+        return failures.pop() if failures else await real(symbol, *window)
+
+    hub.topics.setdefault(stream.topic, {})[recorder] = [stream]
+    setattr(hub, read, failing_once)
+    with Captured() as captured:
+        trade = cross("61000")
+        messages = captured.drain()
+    cache.clear()
+    for message in messages:
+        hub.on_message(bus.MARKET, message)
+
+    async_to_sync(hub._tick_second)()  # the read fails: nothing
+    assert recorder.events == []
+    async_to_sync(hub._tick_second)()  # read again: the trade
+    assert [(e["e"], e["n"], e["L"]) for e in recorder.events] == [
+        (event, 1, trade.trade_id)
+    ]
+
+
 def test_all_market_array_holds_only_the_symbols_that_traded(symbols):
     hub = Hub()
     recorder = Recorder()
@@ -212,6 +248,7 @@ def test_served_streams_send_the_trade(served, background):
     receive the windows' tickers of a trade."""
     url = f"ws://{served}/stream?streams=btcusdt@ticker_1h/!ticker_4h@arr"
     sockets: dict = {}
+    frames: list = []  # everything received, for the message if one never comes
 
     async def connect():
         sockets["combined"] = await websockets.connect(url)
@@ -228,6 +265,7 @@ def test_served_streams_send_the_trade(served, background):
         seen: dict = {}
         while {"btcusdt@ticker_1h", "!ticker_4h@arr"} - set(seen):
             frame = json.loads(await sockets["combined"].recv())
+            frames.append(frame)
             data = frame["data"]
             last = data[-1] if isinstance(data, list) else data
             if last["L"] == trade_id:
@@ -237,6 +275,7 @@ def test_served_streams_send_the_trade(served, background):
     async def raw_until(trade_id: int) -> dict:
         while True:
             event = json.loads(await sockets["raw"].recv())
+            frames.append(event)
             assert event["e"] == "1dTicker"
             if event["L"] == trade_id:
                 return event
@@ -249,7 +288,10 @@ def test_served_streams_send_the_trade(served, background):
     try:
         # Whatever the first payloads held, the trade must come through.
         trade = cross("62000")
-        seen = background.run(combined_until(trade.trade_id))
+        try:
+            seen = background.run(combined_until(trade.trade_id))
+        except TimeoutError:
+            pytest.fail(f"no ticker of trade {trade.trade_id} in {frames}")
         one = seen["btcusdt@ticker_1h"]
         assert_shape(one, WINDOW_TICKER_FIELDS)
         assert (one["e"], one["s"], one["c"], one["n"]) == (

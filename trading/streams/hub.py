@@ -30,6 +30,7 @@ from asgiref.sync import sync_to_async
 from django.conf import settings
 
 from exchange import bus
+from exchange.errors import ExchangeError
 from exchange.redis import REDIS_DOWN
 from trading.marketdata import selectors
 from trading.marketdata.klines import (
@@ -67,6 +68,8 @@ WINDOW_MS = {"1h": HOUR, "4h": 4 * HOUR, "1d": DAY}
 # this many times in all.
 TICKERS = ("24h", *TICKER_WINDOWS)
 TICKER_READS = 3
+# A read that failed (the database away) is logged at most this often per hub.
+READ_FAILURE_LOG_SECONDS = 60.0
 # Nothing to send before the next event: real-time streams, and the names the
 # exchange accepts but never sends on (it has no block trades and no reference
 # prices; docs/api.md).
@@ -144,6 +147,7 @@ class Hub:
         self._unsubscribe_local: Callable | None = None
         self._symbols: set[str] = set()
         self._symbols_read_at = -1e9
+        self._read_failure_logged_at = -1e9
 
     # ------------------------------------------------------------ lifecycle
 
@@ -678,11 +682,23 @@ class Hub:
         return self._symbols
 
     async def _read(self, function, **kwargs):
-        """A selector's answer through a thread, or None if it refused or failed
-        (an unknown symbol sends nothing, as on Binance)."""
+        """A selector's answer through a thread, or None if it refused (an
+        unknown symbol sends nothing, as on Binance) or failed. A failure (the
+        database away) is logged, at most once every
+        :data:`READ_FAILURE_LOG_SECONDS` seconds."""
         try:
             return await sync_to_async(function, thread_sensitive=True)(**kwargs)
-        except Exception:  # noqa: BLE001 - unknown symbol, database hiccup
+        except ExchangeError:
+            return None
+        except Exception:  # noqa: BLE001 - the streams outlive a database hiccup
+            now = time.monotonic()
+            if now - self._read_failure_logged_at >= READ_FAILURE_LOG_SECONDS:
+                self._read_failure_logged_at = now
+                logger.warning(
+                    "stream hub: %s failed; what it feeds waits for the next read",
+                    getattr(function, "__name__", function),
+                    exc_info=True,
+                )
             return None
 
     async def _ticker(self, symbol: str) -> dict | None:

@@ -221,6 +221,35 @@ def test_a_read_that_failed_is_read_again(symbols, name, read, event):
     ]
 
 
+def test_a_failed_read_is_logged_once_a_minute_and_a_refusal_never(symbols, caplog):
+    """The database away shows in the log, once a minute however many reads
+    fail; an unknown symbol is a refusal, not a failure."""
+    hub = Hub()
+
+    def down(**kwargs):
+        raise ConnectionError("database away")
+
+    def minute_passes(seconds: float) -> None:
+        hub._read_failure_logged_at -= seconds
+
+    read = async_to_sync(hub._read)
+    with caplog.at_level("WARNING", logger="trading.streams.hub"):
+        assert read(selectors.depth_get, symbol="NOSUCH", limit=5) is None
+        assert caplog.records == []
+        assert read(down) is None
+        assert read(down) is None
+        minute_passes(59)
+        assert read(down) is None
+        assert [r.getMessage() for r in caplog.records] == [
+            "stream hub: down failed; what it feeds waits for the next read"
+        ]
+        assert caplog.records[0].exc_info[0] is ConnectionError
+        minute_passes(1)
+        assert read(down) is None
+        assert len(caplog.records) == 2
+        assert read(selectors.depth_get, symbol="BTCUSDT", limit=5) is not None
+
+
 def test_all_market_array_holds_only_the_symbols_that_traded(symbols):
     hub = Hub()
     recorder = Recorder()

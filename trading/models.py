@@ -161,11 +161,12 @@ class Order(models.Model):
         indexes = [
             # Book sync: the rows that changed after a process's seq.
             models.Index(fields=["symbol", "seq"], name="order_symbol_seq"),
-            # Book rebuild: every open order of a symbol, in arrival order.
+            # Book rebuild: every live order of a symbol (open, or a list leg
+            # waiting for its working order), in arrival order.
             models.Index(
                 fields=["symbol", "order_id"],
-                condition=Q(status__in=OPEN_STATUSES),
-                name="order_open_by_symbol",
+                condition=Q(status__in=LIVE_STATUSES),
+                name="order_live_by_symbol",
             ),
             # openOrders, cancel-all, MAX_NUM_ORDERS.
             models.Index(

@@ -6,6 +6,7 @@ from django.db import connection
 from accounts import selectors as account_selectors
 from tests.factories import funded_user
 from tests.trading.conftest import place
+from trading.orders import books
 from trading.orders import selectors as order_selectors
 from trading.orders import services as order_services
 
@@ -71,3 +72,20 @@ def test_balances_are_every_asset_held_by_asset_with_locked_amounts(symbols):
             user.id
         ) == account_selectors.balances_of_orm(user.id)
     assert account_selectors.balances_of(funded_user().id) == []
+
+
+@pytest.mark.skipif(connection.vendor != "postgresql", reason="PostgreSQL's plans")
+def test_a_book_rebuild_reads_the_live_orders_through_their_index(symbols):
+    """A process rebuilds a pair's book from its live orders (open, or list legs
+    waiting) under the pair lock: through the index kept for it, never by
+    reading the whole order history. With sequential scans priced out, the
+    plan still scans the table only if no index can answer."""
+    query = books._open_rows("BTCUSDT")
+    with connection.cursor() as cursor:
+        cursor.execute("SET enable_seqscan = off")
+        try:
+            plan = query.explain()
+        finally:
+            cursor.execute("RESET enable_seqscan")
+    assert "order_live_by_symbol" in plan
+    assert "Seq Scan" not in plan

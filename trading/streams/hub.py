@@ -70,6 +70,8 @@ TICKERS = ("24h", *TICKER_WINDOWS)
 TICKER_READS = 3
 # A read that failed (the database away) is logged at most this often per hub.
 READ_FAILURE_LOG_SECONDS = 60.0
+# How long a new hub waits for Redis to take its subscription before serving.
+LISTEN_WAIT_SECONDS = 2.0
 # Nothing to send before the next event: real-time streams, and the names the
 # exchange accepts but never sends on (it has no block trades and no reference
 # prices; docs/api.md).
@@ -148,13 +150,21 @@ class Hub:
         self._symbols: set[str] = set()
         self._symbols_read_at = -1e9
         self._read_failure_logged_at = -1e9
+        self.listening = asyncio.Event()  # set once the bus reaches this hub
 
     # ------------------------------------------------------------ lifecycle
 
     async def start(self) -> None:
+        """Start listening to the bus, and return once the hub hears what is
+        published (or after :data:`LISTEN_WAIT_SECONDS` with Redis down): a
+        first subscriber's diff depth then starts where its snapshot ends,
+        instead of after the commits the hub missed while Redis took its
+        subscription."""
         self.loop = asyncio.get_running_loop()
         if settings.REDIS_URL:
             self.tasks.append(asyncio.create_task(self._redis_loop()))
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self.listening.wait(), LISTEN_WAIT_SECONDS)
         else:
             loop = self.loop
 
@@ -162,6 +172,7 @@ class Hub:
                 loop.call_soon_threadsafe(self.on_message, channel, message)
 
             self._unsubscribe_local = bus.subscribe_local(listener)
+            self.listening.set()
         self.tasks += [
             asyncio.create_task(self._every(0.1, self._tick_fast)),
             asyncio.create_task(self._every(1.0, self._tick_second)),
@@ -193,11 +204,21 @@ class Hub:
         while True:
             client = aioredis.from_url(settings.REDIS_URL)
             try:
-                pubsub = client.pubsub(ignore_subscribe_messages=True)
+                pubsub = client.pubsub()
                 await pubsub.subscribe(*names)
+                confirmed = 0
                 while True:
                     item = await pubsub.get_message(timeout=5.0)
                     if item is None:
+                        continue
+                    if item["type"] == "subscribe":
+                        # Redis has taken each SUBSCRIBE: what is published
+                        # from now on reaches this hub.
+                        confirmed += 1
+                        if confirmed == len(names):
+                            self.listening.set()
+                        continue
+                    if item["type"] != "message":
                         continue
                     channel = item["channel"]
                     if isinstance(channel, bytes):

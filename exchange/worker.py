@@ -284,10 +284,15 @@ class InlineWorker(gthread.ThreadWorker):
         """
         try:
             _idle[self._slot] = 1 if self.alive else 0
-            try:
-                events = self.poller.select(timeout)
-            finally:
-                _idle[self._slot] = 0
+            events = self.poller.select(timeout)
+            if not events:
+                # Woken by the timeout: the loop's housekeeping comes next and
+                # the worker is as idle as before; a connection handed over
+                # meanwhile waits on the pair for the next select, microseconds
+                # away. Saying busy here made a busy worker that looked just
+                # then keep its waiting requests.
+                return
+            _idle[self._slot] = 0
             if HAND_OVER and len(events) > 1 and self.alive:
                 events = self._hand_over_waiting(events)
             for key, _ in events:

@@ -366,6 +366,36 @@ def test_a_stopping_worker_passes_on_the_connections_handed_to_it():
             s.close()
 
 
+def test_a_worker_woken_by_its_timeout_still_says_it_is_idle():
+    """The loop wakes every second with nothing to do; a busy worker looking
+    for an idle one just then must still find it, and a worker serving says so."""
+    from types import SimpleNamespace
+
+    from exchange import worker
+
+    class Poller:
+        def __init__(self, events):
+            self.events = events
+
+        def select(self, timeout):
+            return self.events
+
+    saved = worker._idle[7]
+    serving: list[int] = []
+    try:
+        stub = SimpleNamespace(_slot=7, alive=True, poller=Poller([]))
+        worker.InlineWorker.wait_for_and_dispatch_events(stub, 1.0)
+        assert worker._idle[7] == 1
+        key = SimpleNamespace(
+            data=lambda fileobj: serving.append(worker._idle[7]), fileobj=None
+        )
+        stub.poller = Poller([(key, 1)])
+        worker.InlineWorker.wait_for_and_dispatch_events(stub, 1.0)
+        assert serving == [0]
+    finally:
+        worker._idle[7] = saved
+
+
 def _connections_by_worker(port, connections):
     """Kept-alive connections, opened until one worker of two holds three and
     the other at least one (which worker accepts is the kernel's choice)."""

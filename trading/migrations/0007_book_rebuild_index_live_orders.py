@@ -25,31 +25,28 @@ from django.db import migrations, models
 class _ConcurrentlyOnPostgres:
     """Concurrently on PostgreSQL; the plain operation on other databases."""
 
-    def database_forwards(self, app_label, schema_editor, from_state, to_state):
+    def _way(self, schema_editor):
         if schema_editor.connection.vendor == "postgresql":
-            return super().database_forwards(
-                app_label, schema_editor, from_state, to_state
-            )
-        return self.plain.database_forwards(
-            self, app_label, schema_editor, from_state, to_state
+            return self.concurrently
+        return self.plain
+
+    def database_forwards(self, app_label, schema_editor, *states):
+        self._way(schema_editor).database_forwards(
+            self, app_label, schema_editor, *states
         )
 
-    def database_backwards(self, app_label, schema_editor, from_state, to_state):
-        if schema_editor.connection.vendor == "postgresql":
-            return super().database_backwards(
-                app_label, schema_editor, from_state, to_state
-            )
-        return self.plain.database_backwards(
-            self, app_label, schema_editor, from_state, to_state
+    def database_backwards(self, app_label, schema_editor, *states):
+        self._way(schema_editor).database_backwards(
+            self, app_label, schema_editor, *states
         )
 
 
 class AddIndex(_ConcurrentlyOnPostgres, AddIndexConcurrently):
-    plain = migrations.AddIndex
+    concurrently, plain = AddIndexConcurrently, migrations.AddIndex
 
 
 class RemoveIndex(_ConcurrentlyOnPostgres, RemoveIndexConcurrently):
-    plain = migrations.RemoveIndex
+    concurrently, plain = RemoveIndexConcurrently, migrations.RemoveIndex
 
 
 class Migration(migrations.Migration):

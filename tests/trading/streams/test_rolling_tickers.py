@@ -137,6 +137,18 @@ def test_microseconds_convert_the_window_tickers_times_only(symbols):
         assert micro[key] == payload[key]
 
 
+def told_of_a_trade(hub: Hub, price: str):
+    """A trade at ``price``, its messages given to ``hub`` as the bus would, with
+    the selectors' one-second cache emptied; the trade row."""
+    with Captured() as captured:
+        trade = cross(price)
+        messages = captured.drain()
+    cache.clear()
+    for message in messages:
+        hub.on_message(bus.MARKET, message)
+    return trade
+
+
 @pytest.mark.parametrize(
     ("name", "read", "event"),
     [
@@ -167,12 +179,7 @@ def test_a_read_that_predates_the_trade_is_read_again(symbols, name, read, event
     async_to_sync(subscribe)()
     assert [e["n"] for e in recorder.events] == [0]
     setattr(hub, read, the_cached_one_first)
-    with Captured() as captured:
-        trade = cross("61000")
-        messages = captured.drain()
-    cache.clear()
-    for message in messages:
-        hub.on_message(bus.MARKET, message)
+    trade = told_of_a_trade(hub, "61000")
 
     async_to_sync(hub._tick_second)()  # reads the pre-trade figures: nothing
     assert len(recorder.events) == 1
@@ -206,12 +213,7 @@ def test_a_read_that_failed_is_read_again(symbols, name, read, event):
 
     hub.topics.setdefault(stream.topic, {})[recorder] = [stream]
     setattr(hub, read, failing_once)
-    with Captured() as captured:
-        trade = cross("61000")
-        messages = captured.drain()
-    cache.clear()
-    for message in messages:
-        hub.on_message(bus.MARKET, message)
+    trade = told_of_a_trade(hub, "61000")
 
     async_to_sync(hub._tick_second)()  # the read fails: nothing
     assert recorder.events == []
@@ -257,12 +259,7 @@ def test_all_market_array_holds_only_the_symbols_that_traded(symbols):
         hub.topics.setdefault(stream_parse(name).topic, {})[recorder] = [
             stream_parse(name)
         ]
-    with Captured() as captured:
-        cross("60000")
-        messages = captured.drain()
-    cache.clear()
-    for message in messages:
-        hub.on_message(bus.MARKET, message)
+    told_of_a_trade(hub, "60000")
     for symbol in ("ETHUSDT", "ETHBTC"):
         hub._state(symbol).tickers_due = {}  # known, nothing traded
     async_to_sync(hub._tick_second)()

@@ -53,7 +53,9 @@ SERVER_PROCESSES = ("gunicorn", "postgres", "redis-server")
 
 def cpu_seconds(names: tuple[str, ...] = SERVER_PROCESSES) -> dict[str, float]:
     """CPU time (user + system) of the processes whose command matches each of
-    ``names``, by name."""
+    ``names``, by name, with that of their children that have exited: a
+    PostgreSQL backend that ends during a step leaves its time with the
+    postmaster, so a step's difference never goes negative."""
     totals = dict.fromkeys(names, 0)
     for stat in Path("/proc").glob("[0-9]*/stat"):
         try:
@@ -67,7 +69,7 @@ def cpu_seconds(names: tuple[str, ...] = SERVER_PROCESSES) -> dict[str, float]:
         name = next((n for n in names if n in comm or n in cmdline), None)
         if name is not None:
             fields = text[text.rindex(")") + 2 :].split()
-            totals[name] += int(fields[11]) + int(fields[12])
+            totals[name] += sum(int(ticks) for ticks in fields[11:15])
     return {name: ticks / CLOCK_TICKS for name, ticks in totals.items()}
 
 

@@ -34,7 +34,6 @@ import selectors
 import socket
 import time
 import weakref
-from concurrent import futures
 
 from gunicorn import util
 from gunicorn.http import wsgi
@@ -221,6 +220,51 @@ def idle_slots(own_pid: int) -> list[int]:
     ]
 
 
+class SettledConfig:
+    """gunicorn's settings as the worker reads them: each value once.
+
+    gunicorn's ``Config`` answers every setting through ``__getattr__``, which
+    CPython 3.11 reaches only after building and discarding an AttributeError
+    for the ordinary look-up; the parser, the environ and the response read
+    about 23 settings a request that way. Here each setting is a plain
+    attribute, and anything else of the config (its properties, its methods) is
+    fetched from it once and kept. A worker's settings never change: a reload
+    starts new workers with a new config.
+    """
+
+    def __init__(self, cfg):
+        # A setting the config also defines on its class (worker_class, proc_name
+        # and others) is answered by that property, not the raw value.
+        self.__dict__.update(
+            (name, setting.get())
+            for name, setting in cfg.settings.items()
+            if not hasattr(type(cfg), name)
+        )
+        self.__dict__["_cfg"] = cfg
+
+    def __getattr__(self, name):
+        value = getattr(self.__dict__["_cfg"], name)
+        self.__dict__[name] = value
+        return value
+
+
+class _Done:
+    """A request's result as gthread's ``finish_request`` reads it from the
+    future a pool thread would have given it (a real Future is a lock and a
+    condition, per request, for a value that is already there)."""
+
+    __slots__ = ("_result",)
+
+    def __init__(self, result):
+        self._result = result
+
+    def result(self):
+        return self._result
+
+    def cancelled(self) -> bool:
+        return False
+
+
 def _nothing() -> None:
     pass
 
@@ -235,6 +279,7 @@ class _NoPool:
 class InlineWorker(gthread.ThreadWorker):
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
+        self.cfg = SettledConfig(self.cfg)
         self._serving = False
         self._ready = []
         self._slot = self.age % _SLOTS
@@ -448,6 +493,4 @@ class InlineWorker(gthread.ThreadWorker):
 
     def _finish(self, conn, result):
         """gthread's bookkeeping after a request, given its result directly."""
-        done = futures.Future()
-        done.set_result(result)
-        self.finish_request(conn, done)
+        self.finish_request(conn, _Done(result))

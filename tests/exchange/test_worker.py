@@ -306,6 +306,38 @@ def test_the_date_header_is_todays_and_kept_for_a_second(monkeypatch):
     assert worker.http_date(0) == formatdate(0, usegmt=True)
 
 
+def test_the_worker_reads_each_setting_as_gunicorn_would_and_asks_once(monkeypatch):
+    from gunicorn.config import Config
+
+    from exchange.worker import SettledConfig
+
+    cfg = Config()
+    cfg.set("keepalive", 7)
+    cfg.set("limit_request_line", 123)
+    settled = SettledConfig(cfg)
+    for name in cfg.settings:
+        assert getattr(settled, name) == getattr(cfg, name), name
+    assert settled.keepalive == 7
+    assert settled.limit_request_line == 123
+
+    asked = []
+    ask = Config.__getattr__
+    monkeypatch.setattr(
+        Config, "__getattr__", lambda self, name: asked.append(name) or ask(self, name)
+    )
+    assert settled.is_ssl == cfg.is_ssl  # a property, from the config
+    assert not settled.is_ssl
+    assert settled.forwarded_allow_networks() == cfg.forwarded_allow_networks()
+    asked.clear()
+    for _ in range(3):
+        assert settled.keepalive == 7
+        assert not settled.is_ssl
+        assert settled.forwarded_allow_networks() == cfg.forwarded_allow_networks()
+    # Only the real config's own method reads its settings.
+    assert set(asked) <= {"forwarded_allow_ips"}
+    assert settled.settings is cfg.settings
+
+
 def test_a_worker_over_its_share_of_connections_is_told_so():
     from exchange import worker
 

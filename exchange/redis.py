@@ -9,10 +9,13 @@ raises as usual and is not mistaken for an outage.
 
 from __future__ import annotations
 
+import functools
 import logging
 import time
 
 from django.conf import settings
+from django.core.cache import caches
+from django.core.signals import setting_changed
 from django_redis import get_redis_connection
 from redis.exceptions import RedisError
 
@@ -69,3 +72,27 @@ def commands_send(client, commands: list[tuple]) -> list:
         raise
     finally:
         pool.release(connection)
+
+
+def cache_key(key: str) -> str:
+    """``key`` as the cache API names it: on Redis, the full key the default
+    cache reads and writes (its prefix and version), so that a command sent
+    directly meets the cache's own entries; elsewhere ``key`` itself."""
+    if not settings.REDIS_URL:
+        return key
+    return _make_key()(key)
+
+
+@functools.cache
+def _make_key():
+    # Through django.core.cache.cache, every key resolved the proxy and then
+    # this thread's cache object; how a key is made depends only on settings.
+    return caches["default"].make_key
+
+
+def _settings_changed(*, setting: str, **kwargs) -> None:
+    if setting in ("CACHES", "REDIS_URL"):
+        _make_key.cache_clear()
+
+
+setting_changed.connect(_settings_changed)

@@ -36,3 +36,27 @@ def test_a_connection_that_failed_midway_is_dropped_before_it_is_released():
         commands_send(client, [("INCRBY", "k", 1), ("EXPIRE", "k", 61, "NX")])
     connection.disconnect.assert_called_once()
     pool.release.assert_called_once_with(connection)
+
+
+def test_a_cache_key_is_the_cache_apis_own_and_follows_the_settings(settings):
+    from django.core.cache import caches
+
+    from exchange.redis import cache_key
+
+    def redis_cache(prefix, version=1):
+        return {
+            "default": {
+                "BACKEND": "django_redis.cache.RedisCache",
+                "LOCATION": "redis://127.0.0.1:6379/15",
+                "KEY_PREFIX": prefix,
+                "VERSION": version,
+            }
+        }
+
+    settings.REDIS_URL = "redis://127.0.0.1:6379/15"
+    settings.CACHES = redis_cache("one")
+    assert cache_key("rl:x") == caches["default"].make_key("rl:x") == "one:1:rl:x"
+    settings.CACHES = redis_cache("two", version=3)
+    assert cache_key("rl:x") == "two:3:rl:x"
+    settings.REDIS_URL = ""
+    assert cache_key("rl:x") == "rl:x"

@@ -20,6 +20,7 @@ from exchange.metrics import RATE_LIMIT_FAIL_OPEN
 from exchange.redis import (
     REDIS_DOWN,
     breaker_open,
+    cache_key,
     commands_send,
     redis_client,
     redis_failed,
@@ -132,9 +133,7 @@ def _key(scope: str, who: str, window: str, now: float) -> tuple[str, int]:
     cache API would use), and the seconds left in its window."""
     seconds = _WINDOWS[window]
     bucket = int(now // seconds)
-    key = f"rl:{scope}:{who}:{window}:{bucket}"
-    if settings.REDIS_URL:
-        key = cache.make_key(key)
+    key = cache_key(f"rl:{scope}:{who}:{window}:{bucket}")
     return key, int((bucket + 1) * seconds - now) + 1
 
 

@@ -22,6 +22,7 @@ from exchange.metrics import CACHE_REQUESTS
 from exchange.redis import (
     REDIS_DOWN,
     breaker_open,
+    cache_key,
     commands_send,
     redis_client,
     redis_failed,
@@ -66,8 +67,7 @@ def _redis():
 
 def _key(kind: str, symbol: str) -> str:
     """The key as the cache API names it; on Redis, the same full key it uses."""
-    key = f"md:{kind}:{symbol}"
-    return cache.make_key(key) if settings.REDIS_URL else key
+    return cache_key(f"md:{kind}:{symbol}")
 
 
 def unpublished_forget() -> None:

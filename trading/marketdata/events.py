@@ -68,8 +68,12 @@ def commit_publish(
             "E": int(time.time() * 1000),
             "b": [[amount(p * tick), amount(q * step)] for p, q in changed_bids],
             "a": [[amount(p * tick), amount(q * step)] for p, q in changed_asks],
-            "tb": [[amount(p * tick), amount(q * step)] for p, q in bids],
-            "ta": [[amount(p * tick), amount(q * step)] for p, q in asks],
+            # The best levels go as they are, in ticks and lots: the hub
+            # writes them out only when a stream of them is due. (Until
+            # 2026-12 they went written out, as "tb" and "ta".)
+            "top": [bids, asks],
+            "tick": str(tick),
+            "step": str(step),
             "t": [
                 {
                     "t": trade_id,

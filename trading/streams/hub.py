@@ -19,11 +19,13 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import functools
 import json
 import logging
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from decimal import Decimal
 
 import orjson
 from asgiref.sync import sync_to_async
@@ -41,6 +43,7 @@ from trading.marketdata.klines import (
     kline_row,
     klines_list,
 )
+from trading.marketdata.shapes import amount
 from trading.streams import payloads, user_events
 from trading.streams.names import TICKER_WINDOWS, Stream
 from trading.symbols.selectors import symbols_list
@@ -109,13 +112,23 @@ class _Diff:
             self.asks[price] = qty
 
 
+@functools.lru_cache(maxsize=64)
+def _decimal(text: str) -> Decimal:
+    """A symbol's tick or step, as a commit names it."""
+    return Decimal(text)
+
+
 @dataclass(slots=True)
 class _SymbolState:
     seq: int | None = None
     pending: dict = field(default_factory=dict)
     gap_deadline: float = 0.0
+    # The book's best levels as Binance writes them (price, quantity strings),
+    # or, after a commit, as it sent them (ticks and lots, with the symbol's tick
+    # and step) until a stream needs them written out (top()).
     bids: list = field(default_factory=list)
     asks: list = field(default_factory=list)
+    raw: tuple | None = None
     top_known: bool = False
     top_seq: int = 0
     diffs: dict = field(default_factory=lambda: {s: _Diff() for s in SPEEDS})
@@ -124,6 +137,22 @@ class _SymbolState:
     last_trade: int = -1  # the newest trade id the bus told of
     # ticker -> reads left to find it up to date with last_trade
     tickers_due: dict = field(default_factory=lambda: dict.fromkeys(TICKERS, 1))
+
+    def top(self) -> tuple[list, list]:
+        """The best levels (bids, asks) as Binance writes them."""
+        if self.raw is not None:
+            bids, asks, tick, step = self.raw
+            self.bids = [[amount(p * tick), amount(q * step)] for p, q in bids]
+            self.asks = [[amount(p * tick), amount(q * step)] for p, q in asks]
+            self.raw = None
+        return self.bids, self.asks
+
+    def best_raw(self) -> tuple:
+        """The best bid and ask, in whichever form they are held: to tell
+        whether a commit moved them."""
+        if self.raw is not None:
+            return self.raw[0][:1], self.raw[1][:1], self.raw[2], self.raw[3]
+        return self.bids[:1], self.asks[:1]
 
 
 @dataclass(eq=False, slots=True)
@@ -377,16 +406,21 @@ class Hub:
         state.seq = message["seq"]
         for diff in state.diffs.values():
             diff.add(message)
-        old_best = (state.bids[:1], state.asks[:1])
-        state.bids, state.asks = message["tb"], message["ta"]
+        old_best = state.best_raw()
+        if "top" in message:
+            bids, asks = message["top"]
+            tick, step = _decimal(message["tick"]), _decimal(message["step"])
+            state.raw = (bids, asks, tick, step)
+        else:  # from a process still writing the levels out
+            state.bids, state.asks, state.raw = message["tb"], message["ta"], None
         state.top_seq = state.seq
         state.top_known = True
         state.partial_dirty = True
-        if (state.bids[:1], state.asks[:1]) != old_best or message["b"] or message["a"]:
+        if state.best_raw() != old_best or message["b"] or message["a"]:
             if self._has("bookTicker", symbol, "", 0, 1000):
                 self._publish(
                     ("bookTicker", symbol, "", 0, 1000),
-                    payloads.book_ticker(state.top_seq, symbol, state.bids, state.asks),
+                    payloads.book_ticker(state.top_seq, symbol, *state.top()),
                 )
         if message["t"]:
             state.traded = True
@@ -478,9 +512,7 @@ class Hub:
                     if topic in self.topics:
                         self._publish(
                             topic,
-                            payloads.partial_depth(
-                                state.top_seq, state.bids, state.asks, levels
-                            ),
+                            payloads.partial_depth(state.top_seq, *state.top(), levels),
                         )
                 state.partial_dirty = False
 
@@ -496,9 +528,7 @@ class Hub:
                     if topic in self.topics:
                         self._publish(
                             topic,
-                            payloads.partial_depth(
-                                state.top_seq, state.bids, state.asks, levels
-                            ),
+                            payloads.partial_depth(state.top_seq, *state.top(), levels),
                         )
             traded, state.traded = state.traded, False
             due, state.tickers_due = state.tickers_due, {}
@@ -638,15 +668,14 @@ class Hub:
                 if depth is None or state.top_known:
                     return
                 state.bids, state.asks = depth["bids"], depth["asks"]
+                state.raw = None
                 state.top_seq = depth["lastUpdateId"]
                 state.top_known = True
             if stream.kind == "bookTicker":
-                payload = payloads.book_ticker(
-                    state.top_seq, symbol, state.bids, state.asks
-                )
+                payload = payloads.book_ticker(state.top_seq, symbol, *state.top())
             else:
                 payload = payloads.partial_depth(
-                    state.top_seq, state.bids, state.asks, stream.levels
+                    state.top_seq, *state.top(), stream.levels
                 )
         elif stream.kind in ("ticker", "miniTicker"):
             body = await self._ticker(symbol)

@@ -86,7 +86,11 @@ def test_a_triggered_stop_publishes_its_depth_and_its_owners_events(symbols):
     assert seqs == list(range(seqs[0], seqs[0] + 6)), "one message per book_seq"
     last = market[-1]
     # The stop's rest (0.3) now shows at its limit price; the bid it sold into is gone.
-    assert ["58000.00000000", "0.30000000"] in last["b"] + last["a"] + last["ta"]
+    assert ["58000.00000000", "0.30000000"] in last["b"] + last["a"]
+    tick, step = Decimal(last["tick"]), Decimal(last["step"])
+    assert (int(Decimal("58000") / tick), int(Decimal("0.3") / step)) in [
+        tuple(level) for level in last["top"][1]
+    ]
     assert ["58500.00000000", "0.00000000"] in last["b"]
 
     stop_id = row(stop).order_id

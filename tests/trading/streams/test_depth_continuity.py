@@ -9,6 +9,7 @@ import json
 import os
 import random
 import time
+from decimal import Decimal
 
 import pytest
 from django.conf import settings
@@ -24,6 +25,7 @@ from tests.trading.streams.burst import (
     order_burst,
 )
 from trading.marketdata import selectors as market_selectors
+from trading.marketdata.shapes import amount
 from trading.streams.hub import Hub
 from trading.streams.names import stream_parse
 
@@ -108,8 +110,14 @@ def test_local_books_from_diffs_equal_rest_depth(traders):
         assert book_sorted(bids, bids=True) == rest["bids"]
         assert book_sorted(asks, bids=False) == rest["asks"]
         # The top of the book each message carries is the book at that seq.
-        assert mine[-1]["tb"] == rest["bids"][:20]
-        assert mine[-1]["ta"] == rest["asks"][:20]
+        tick, step = Decimal(mine[-1]["tick"]), Decimal(mine[-1]["step"])
+        bids_top, asks_top = mine[-1]["top"]
+        assert [[amount(p * tick), amount(q * step)] for p, q in bids_top] == rest[
+            "bids"
+        ][:20]
+        assert [[amount(p * tick), amount(q * step)] for p, q in asks_top] == rest[
+            "asks"
+        ][:20]
 
     # Through the hub, delivered out of order within a small window.
     hub = Hub()
@@ -145,13 +153,16 @@ def test_local_books_from_diffs_equal_rest_depth(traders):
         assert events[-1]["u"] == rest["lastUpdateId"]
         assert book_sorted(bids, bids=True) == rest["bids"]
         assert book_sorted(asks, bids=False) == rest["asks"]
+        # The partial depth streams' levels, written out by the hub.
+        assert hub.symbols[symbol].top() == (rest["bids"][:20], rest["asks"][:20])
 
 
 def test_a_lost_message_shows_as_a_jump_in_U(traders):
     hub = Hub()
     recorder = Recorder()
     hub.subscribe(recorder, stream_parse("btcusdt@depth"))
-    base = {"k": "commit", "s": "BTCUSDT", "E": 1, "tb": [], "ta": [], "t": []}
+    base = {"k": "commit", "s": "BTCUSDT", "E": 1, "top": [[], []], "t": []}
+    base.update(tick="0.01", step="0.0001")
     for seq in (1, 2, 4, 5):
         hub.on_message(
             bus.MARKET,
@@ -164,3 +175,42 @@ def test_a_lost_message_shows_as_a_jump_in_U(traders):
     hub._flush_diffs("BTCUSDT", state, (1000,))
     assert [(e["U"], e["u"]) for e in recorder.events] == [(1, 2), (4, 5)]
     assert hub.gaps == 1
+
+
+def test_partial_depth_and_book_ticker_write_out_the_levels_a_commit_sent(
+    traders, monkeypatch
+):
+    hub = Hub()
+    recorder = Recorder()
+    # The first-payload reads are not part of this test.
+    monkeypatch.setattr(hub, "_spawn", lambda coro: coro.close())
+    hub.subscribe(recorder, stream_parse("btcusdt@bookTicker"))
+    hub.subscribe(recorder, stream_parse("btcusdt@depth5@100ms"))
+    commit = {"k": "commit", "s": "BTCUSDT", "E": 1, "b": [], "a": [], "t": []}
+    top = [[[6000000, 1500], [5999900, 20]], [[6000100, 1]]]
+    hub.on_message(
+        bus.MARKET, {**commit, "seq": 1, "top": top, "tick": "0.01", "step": "0.0001"}
+    )
+    state = hub.symbols["BTCUSDT"]
+    with pytest.raises(StopIteration):  # the 100 ms tick, which never waits
+        hub._tick_fast().send(None)
+    ticker, depth = recorder.events
+    assert (ticker["b"], ticker["B"], ticker["a"], ticker["A"]) == (
+        "60000.00000000",
+        "0.15000000",
+        "60001.00000000",
+        "0.00010000",
+    )
+    assert depth["bids"] == [
+        ["60000.00000000", "0.15000000"],
+        ["59999.00000000", "0.00200000"],
+    ]
+    assert depth["asks"] == [["60001.00000000", "0.00010000"]]
+
+    # A commit from a process that still writes the levels out.
+    hub.on_message(
+        bus.MARKET,
+        {**commit, "seq": 2, "tb": [["1.00000000", "2.00000000"]], "ta": []},
+    )
+    assert state.top() == ([["1.00000000", "2.00000000"]], [])
+    assert recorder.events[-1]["b"] == "1.00000000"

@@ -379,6 +379,16 @@ def refined(raw: dict, *, signed: bool = False, only: list[str] | None = None) -
                     parameter["schema"] = {"anyOf": [parameter["schema"], EMPTY]}
                 kept.append(parameter)
             operation["parameters"] = kept
+            content = operation.get("requestBody", {}).get("content", {})
+            if "application/json" in content:
+                # A form or multipart body cannot carry what negative cases are
+                # made of (an object where the schema wants a string, in an
+                # array): the encoder drops it, a valid request goes out, and
+                # its acceptance was reported as a failure. JSON carries the
+                # case as made; the other encodings reach the same serializer.
+                operation["requestBody"]["content"] = {
+                    "application/json": content["application/json"]
+                }
             if any("binanceSigned" in item for item in operation.get("security", [])):
                 chosen = "binanceSigned" if signed else "jwtAuth"
                 operation["security"] = [{chosen: []}]

@@ -45,4 +45,10 @@ set -a
 set +a
 .venv/bin/python manage.py migrate --noinput -v0
 .venv/bin/python manage.py seed_demo
-.venv/bin/python manage.py collectstatic --noinput -v0
+# Collecting compresses every file again (about half a minute); skip it while
+# nothing that goes into staticfiles/ is newer than its manifest.
+manifest=staticfiles/staticfiles.json
+if [ ! -f "$manifest" ] || [ -n "$(find web/src exchange/settings.py \
+    exchange/staticfiles.py .venv/.installed -newer "$manifest" -print -quit)" ]; then
+  .venv/bin/python manage.py collectstatic --noinput -v0
+fi

@@ -123,12 +123,15 @@ class _SymbolState:
     seq: int | None = None
     pending: dict = field(default_factory=dict)
     gap_deadline: float = 0.0
-    # The book's best levels as Binance writes them (price, quantity strings),
-    # or, after a commit, as it sent them (ticks and lots, with the symbol's tick
-    # and step) until a stream needs them written out (top()).
+    # The book's best levels as the last commit sent them (ticks and lots, with
+    # the symbol's tick and step), and as Binance writes them (price, quantity
+    # strings), written out from them when a stream first needs them (top()).
+    # A snapshot read from REST, or a commit of the older form, sets the
+    # strings alone.
+    raw: tuple | None = None
     bids: list = field(default_factory=list)
     asks: list = field(default_factory=list)
-    raw: tuple | None = None
+    written: bool = True  # bids and asks are up to date
     top_known: bool = False
     top_seq: int = 0
     diffs: dict = field(default_factory=lambda: {s: _Diff() for s in SPEEDS})
@@ -140,18 +143,26 @@ class _SymbolState:
 
     def top(self) -> tuple[list, list]:
         """The best levels (bids, asks) as Binance writes them."""
-        if self.raw is not None:
+        if not self.written:
             bids, asks, tick, step = self.raw
             self.bids = [[amount(p * tick), amount(q * step)] for p, q in bids]
             self.asks = [[amount(p * tick), amount(q * step)] for p, q in asks]
-            self.raw = None
+            self.written = True
         return self.bids, self.asks
 
-    def best_raw(self) -> tuple:
-        """The best bid and ask, in whichever form they are held: to tell
-        whether a commit moved them."""
+    def top_set(self, bids: list, asks: list, tick=None, step=None) -> None:
+        """New best levels: in ticks and lots with ``tick`` and ``step``, or
+        already written out."""
+        if tick is None:
+            self.raw, self.bids, self.asks, self.written = None, bids, asks, True
+        else:
+            self.raw, self.written = (bids, asks, tick, step), False
+
+    def best(self) -> tuple:
+        """The best bid and ask as last set: to tell whether a commit moved
+        them."""
         if self.raw is not None:
-            return self.raw[0][:1], self.raw[1][:1], self.raw[2], self.raw[3]
+            return self.raw[0][:1], self.raw[1][:1]
         return self.bids[:1], self.asks[:1]
 
 
@@ -406,17 +417,17 @@ class Hub:
         state.seq = message["seq"]
         for diff in state.diffs.values():
             diff.add(message)
-        old_best = state.best_raw()
+        old_best = state.best()
         if "top" in message:
-            bids, asks = message["top"]
-            tick, step = _decimal(message["tick"]), _decimal(message["step"])
-            state.raw = (bids, asks, tick, step)
+            state.top_set(
+                *message["top"], _decimal(message["tick"]), _decimal(message["step"])
+            )
         else:  # from a process still writing the levels out
-            state.bids, state.asks, state.raw = message["tb"], message["ta"], None
+            state.top_set(message["tb"], message["ta"])
         state.top_seq = state.seq
         state.top_known = True
         state.partial_dirty = True
-        if state.best_raw() != old_best or message["b"] or message["a"]:
+        if state.best() != old_best or message["b"] or message["a"]:
             if self._has("bookTicker", symbol, "", 0, 1000):
                 self._publish(
                     ("bookTicker", symbol, "", 0, 1000),
@@ -667,8 +678,7 @@ class Hub:
                 depth = await self._read(selectors.depth_get, symbol=symbol, limit=20)
                 if depth is None or state.top_known:
                     return
-                state.bids, state.asks = depth["bids"], depth["asks"]
-                state.raw = None
+                state.top_set(depth["bids"], depth["asks"])
                 state.top_seq = depth["lastUpdateId"]
                 state.top_known = True
             if stream.kind == "bookTicker":

@@ -306,8 +306,10 @@ def main() -> int:
                 host,
             )
         results = []
-        stopped = f"every step held (at least {HELD_SHARE:.0%} of the offered rate "
-        stopped += "achieved, p99 under 100 ms, no failures)"
+        stopped = (
+            f"Every step held (at least {HELD_SHARE:.0%} of the offered rate "
+            "achieved, p99 under 100 ms, no failures)."
+        )
         for rate in rates:
             result = run_step(rate, args, host)
             results.append(result)
@@ -316,7 +318,7 @@ def main() -> int:
                 print(result["stderr"], file=sys.stderr)
             reason = missed(result)
             if reason is not None:
-                stopped = f"the {rate} step missed ({reason}); the bench stops there"
+                stopped = f"The {rate} step missed ({reason}); the bench stops there."
                 break
         if analyzer is not None:
             analyzer.stop()
@@ -345,7 +347,7 @@ def main() -> int:
                 "",
                 table(results),
                 "",
-                stopped[0].upper() + stopped[1:] + ".",
+                stopped,
                 "",
                 "reconcile after the run: "
                 + ("clean" if reconcile.returncode == 0 else "MISMATCHES (see below)"),

@@ -43,7 +43,6 @@ from django.http import HttpResponse
 from django.http.request import split_domain_port, validate_host
 from django.middleware.clickjacking import XFrameOptionsMiddleware
 from django.middleware.security import SecurityMiddleware
-from django.urls import set_urlconf
 from django.utils.module_loading import import_string
 from django_redis.cache import RedisCache
 from django_redis.client import DefaultClient
@@ -100,13 +99,13 @@ class ApiFront:
         token = request_id_var.set(request_id)
         try:
             started = time.perf_counter()
-            self.request_started(environ)
+            databases = self.request_started(environ)
             try:
                 status, headers, body = self.serve(route, environ, method)
             except Exception:  # noqa: BLE001 - a bug: answered 500 and logged
                 status, headers, body = self.server_error(environ)
             finally:
-                self.request_finished()
+                self.request_finished(databases)
             elapsed = time.perf_counter() - started
             self.observe(method, route.route, status, elapsed)
             level = logging.ERROR if status >= 500 else logging.INFO
@@ -133,26 +132,36 @@ class ApiFront:
         headers.append(("Content-Length", str(len(body))))
         return f"{status} {responses.get(status, 'Unknown Status Code')}", headers, body
 
-    def request_started(self, environ) -> None:
+    def request_started(self, environ) -> list:
         """``request_started``. While its receivers are Django's own, what they
-        do is done here, with the connections looked up once: each database
-        connection's query log cleared, and the connection closed if it errored
-        or is past CONN_MAX_AGE. Any other receiver gets the signal sent."""
+        do is done here: each database connection's query log cleared, and the
+        connection closed if it errored or is past CONN_MAX_AGE. Any other
+        receiver gets the signal sent. Returns the database wrappers, every
+        alias's, for :meth:`request_finished`: one look-up of them a request
+        (each goes through asgiref's Local, microseconds apiece)."""
+        databases = connections.all()
         if _receivers(signals.request_started) != _STARTED:
             signals.request_started.send(sender=ApiFront, environ=environ)
-            return
-        for conn in connections.all(initialized_only=True):
+            return databases
+        for conn in databases:
             conn.queries_log.clear()
             conn.close_if_unusable_or_obsolete()
+        return databases
 
-    def request_finished(self) -> None:
+    def request_finished(self, databases: list | None = None) -> None:
         """``request_finished``, likewise: connections closed if errored or
-        old, the caches closed (unless closing them does nothing), the URLconf
-        reset."""
+        old, the caches closed (unless closing them does nothing).
+
+        Django's third receiver, ``reset_urlconf``, undoes the URLconf that
+        Django's handler sets at the start of each request it handles; the
+        front sets none, so there is nothing to undo (and finding that out
+        costs more than the rest of this method)."""
         if _receivers(signals.request_finished) != _FINISHED:
             signals.request_finished.send(sender=ApiFront)
             return
-        for conn in connections.all(initialized_only=True):
+        if databases is None:
+            databases = connections.all(initialized_only=True)
+        for conn in databases:
             conn.close_if_unusable_or_obsolete()
         if self._caches_close is None:
             self._caches_close = not all(
@@ -160,7 +169,6 @@ class ApiFront:
             )
         if self._caches_close:
             caches.close_all()
-        set_urlconf(None)
 
     def framing(self, path: str, secure: bool) -> list | None:
         """The headers Django's middleware adds to every /api/v3 answer, or None

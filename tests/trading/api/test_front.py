@@ -188,12 +188,11 @@ def hooks(monkeypatch):
 
 def test_the_request_signals_work_is_done_without_the_dispatch(hooks):
     """Only Django's receivers listen in production, so the front does their
-    work itself: the query log cleared and the connection checked at the start;
-    the connection checked and the URLconf reset at the end. Closing this
-    project's caches does nothing (local memory; django-redis keeps its
-    connections), so it is not done."""
+    work itself: the query log cleared and the connection checked at the start,
+    the connection checked again at the end. Closing this project's caches does
+    nothing (local memory; django-redis keeps its connections), so it is not
+    done."""
     from django.core import signals
-    from django.urls import get_urlconf, set_urlconf
 
     from exchange import front
 
@@ -202,14 +201,29 @@ def test_the_request_signals_work_is_done_without_the_dispatch(hooks):
     assert front._receivers(signals.request_finished) == front._FINISHED
     conn.queries_log.append({"sql": "SELECT 1", "time": "0.000"})
     with mock.patch.object(signals.request_started, "send") as started:
-        front_app.request_started({})
+        databases = front_app.request_started({})
     assert started.call_count == 0
     assert not conn.queries_log and calls == ["db checked"]
-    set_urlconf("some.urls")
+    assert conn in databases
     with mock.patch.object(signals.request_finished, "send") as finished:
-        front_app.request_finished()
+        front_app.request_finished(databases)
     assert finished.call_count == 0
     assert calls == ["db checked", "db checked"]
+
+
+def test_no_request_leaves_a_urlconf_behind(symbols):
+    """Django's handler sets the URLconf for each request it handles and resets
+    it when the request finishes; the front sets none, so it resets none. Either
+    way the thread is left with none set."""
+    from django.urls import get_urlconf
+
+    client = Client()
+    client.handler = DjangoClientHandler()
+    assert client.get("/api/v3/ping").status_code == 200
+    assert get_urlconf() is None
+    with mock.patch.object(lean, "serve", wraps=lean.serve) as serve:
+        assert Client().get("/api/v3/ping").status_code == 200
+    assert serve.call_count == 1
     assert get_urlconf() is None
 
 

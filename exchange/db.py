@@ -31,7 +31,7 @@ IDLE = pq.TransactionStatus.IDLE
 UNKNOWN_STATEMENT = b"26000"  # invalid_sql_statement_name
 _PLACEHOLDER = re.compile(r"%\((\w+)\)s|%s")
 _names = itertools.count()
-_BINARY = (bytes, bytearray, memoryview)
+_BINARY = frozenset((bytes, bytearray, memoryview))  # refused, by exact type
 # A statement's values: by position, or by name for ``%(name)s``.
 Params = Sequence[Any] | Mapping[str, Any]
 
@@ -65,10 +65,9 @@ class Statement:
         reads back exactly; bytes have no such text form and are refused."""
         if self.keys is not None:
             params = [params[key] for key in self.keys]
-        args = [None if value is None else str(value).encode() for value in params]
-        if any(isinstance(value, _BINARY) for value in params):
+        if not _BINARY.isdisjoint(map(type, params)):
             raise TypeError(f"binary values are not sent as text: {self.sql!r}")
-        return args
+        return [None if value is None else str(value).encode() for value in params]
 
 
 _statements: dict[str, Statement] = {}

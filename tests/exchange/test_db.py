@@ -35,8 +35,9 @@ def test_placeholders_are_numbered_by_position_or_by_name():
     assert named.text == b"SELECT $1 WHERE $2 = $1"
     assert named.args({"b": "x", "a": True}) == [b"True", b"x"]
     assert db.statement(named.sql) is db.statement(named.sql)
-    with pytest.raises(TypeError):
-        positional.args((1, b"raw", 2))
+    for raw in (b"raw", bytearray(b"raw"), memoryview(b"raw")):
+        with pytest.raises(TypeError):
+            positional.args((1, raw, 2))
 
 
 @postgresql

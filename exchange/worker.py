@@ -152,6 +152,34 @@ class OneSendResponse(wsgi.Response):
     _holding = False
     _head = b""
 
+    def process_headers(self, headers):
+        """gunicorn's checks of the application's headers, each name judged
+        once per process: a name that passed them before and is neither
+        ``Content-Length`` nor hop-by-hop only has its value checked (gunicorn's
+        pattern) and stripped, and a ``Content-Length`` of ASCII digits is taken
+        as it is. About a microsecond a header otherwise, and an API answer
+        carries a dozen. Anything else goes through gunicorn's own
+        method, one header at a time so that their order is kept."""
+        kept = self.headers
+        for header in headers:
+            name, value = header
+            if type(value) is str:
+                if name in _PLAIN_NAMES and _VALUE.fullmatch(value):
+                    kept.append((name, value.strip(" \t")))
+                    continue
+                if name == "Content-Length" and value.isascii() and value.isdigit():
+                    self.response_length = int(value)
+                    kept.append(header)
+                    continue
+            super().process_headers((header,))
+            if (
+                type(name) is str
+                and name.lower() != "content-length"
+                and not util.is_hoppish(name)
+                and len(_PLAIN_NAMES) < _PLAIN_NAMES_MAX
+            ):
+                _PLAIN_NAMES.add(name)
+
     def send_headers(self):
         if not self._holding or self.headers_sent:
             return super().send_headers()
@@ -184,6 +212,12 @@ class OneSendResponse(wsgi.Response):
 
 
 wsgi.Response = OneSendResponse  # what wsgi.create() makes for each request
+
+# Header names that passed gunicorn's checks as ordinary headers (kept, not
+# Content-Length, not hop-by-hop), and gunicorn's pattern for a header's value.
+_PLAIN_NAMES: set[str] = set()
+_PLAIN_NAMES_MAX = 256
+_VALUE = wsgi.HEADER_VALUE_RE
 
 _http_date = util.http_date
 _date_now = [0, ""]

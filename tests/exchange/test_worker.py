@@ -291,6 +291,55 @@ def test_a_chunked_response_sends_its_head_first_then_the_chunks():
     assert b"".join(sends[1:]) == b"2\r\nab\r\n3\r\ncde\r\n0\r\n\r\n"
 
 
+def _gunicorns(headers):
+    """What gunicorn's own response keeps of ``headers``, or the error it raises."""
+    from gunicorn.config import Config
+
+    from exchange.worker import OneSendResponse
+
+    request = SimpleNamespace(method="GET", version=(1, 1), should_close=lambda: False)
+    (gunicorns,) = OneSendResponse.__bases__
+    plain = gunicorns(request, _Socket(), Config())
+    try:
+        plain.process_headers(headers)
+    except Exception as error:  # noqa: BLE001 - compared below
+        return type(error)
+    return plain.headers, plain.response_length
+
+
+def _ours(headers):
+    response, _ = _response()
+    try:
+        response.process_headers(headers)
+    except Exception as error:  # noqa: BLE001 - compared below
+        return type(error)
+    return response.headers, response.response_length
+
+
+@pytest.mark.parametrize(
+    "headers",
+    [
+        [("X-Frame-Options", "DENY"), ("Content-Length", "12"), ("Vary", " origin\t")],
+        [("Connection", "close"), ("Keep-Alive", "timeout=5"), ("Cache-Control", "x")],
+        [("Upgrade", "websocket"), ("Upgrade", "h2c"), ("Content-Length", "0012")],
+        [("X-Frame-Options", "DENY\r\nSet-Cookie: a=b")],
+        [("X-Frame-Options", 7)],
+        [("Content-Length", "12a")],
+        [("Content-Length", "\u00b2")],
+        [(b"X-Frame-Options", "DENY")],
+        [("Bad Name", "x")],
+    ],
+)
+def test_headers_are_kept_and_refused_as_gunicorn_does(headers):
+    """A header name is judged by gunicorn once per process; after that only
+    the value is checked. Asked twice (the second time with the names known),
+    the answer is gunicorn's: the same headers kept in the same order, the same
+    length, the same error for a bad name or value."""
+    expected = _gunicorns(headers)
+    assert _ours(headers) == expected
+    assert _ours(headers) == expected
+
+
 def test_the_date_header_is_todays_and_kept_for_a_second(monkeypatch):
     from email.utils import formatdate
 

@@ -113,7 +113,7 @@ def load(kind: str, symbol: str) -> tuple[int, dict] | None:
         client = _redis()
         if client is not None:
             try:
-                seq, raw = client.hmget(key, ["seq", "value"])
+                ((seq, raw),) = commands_send(client, [("HMGET", key, "seq", "value")])
                 if raw is not None:
                     found = (int(seq), orjson.loads(raw))
             except REDIS_DOWN:
@@ -199,7 +199,7 @@ def trades_recent(symbol: str, limit: int) -> list[dict] | None:
         client = _redis()
         if client is not None:
             try:
-                raw = client.lrange(key, 0, limit - 1)
+                (raw,) = commands_send(client, [("LRANGE", key, 0, limit - 1)])
                 if len(raw) >= limit:
                     found = [orjson.loads(item) for item in reversed(raw)]
             except REDIS_DOWN:
